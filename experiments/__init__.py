@@ -1,0 +1,4 @@
+"""Experiments: task streams, runnable experiments, reports, benchmarks and the CLI.
+
+Run ``python -m experiments list`` to see what is available.
+"""

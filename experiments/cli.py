@@ -1,0 +1,93 @@
+"""Command line: ``python -m experiments list`` and ``python -m experiments run NAME ...``.
+
+``run`` resolves the settings (defaults, then ``--quick`` overrides, then ``--set`` pairs), creates
+the run folder atomically, runs the experiment with a progress bar and prints a short summary that
+points to the report. Every error a user can trigger (unknown experiment or key, bad value, missing
+optional package, ``--device cuda`` without a GPU) is reported in one line naming the fix, with exit
+status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import registry
+from .config import ConfigError, apply_overrides, describe, to_dict, validate
+from .context import RunContext
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the experiments")
+    r = sub.add_parser("run", help="run one experiment", add_help=False)
+    r.add_argument("name", help="experiment name (see `list`)")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting; repeatable")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", type=Path, default=None, help="run folder (default runs/NAME-<time>)")
+    r.add_argument("--device", default="cpu", help="cpu or cuda")
+    r.add_argument("--quick", action="store_true", help="small fast version (CI / smoke test)")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    r.add_argument("-h", "--help", action="store_true", help="show the experiment's settings")
+    return p
+
+
+def _fail(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        for name in registry.CATALOG:
+            try:
+                exp = registry.get(name)
+                print(f"{name:<16} {exp.help}")
+            except ImportError as e:
+                print(f"{name:<16} (unavailable: {e})")
+        return 0
+
+    try:
+        exp = registry.get(args.name)
+    except KeyError as e:
+        return _fail(e.args[0])
+    if args.help:
+        print(f"python -m experiments run {exp.name} [--set KEY=VALUE ...] [--seed N] [--out DIR] "
+              f"[--device cpu|cuda] [--quick]\n\n{exp.help}\n\nsettings:\n{describe(exp.config)}")
+        return 0
+    try:
+        cfg = exp.config()
+        validate(cfg)
+        if args.quick:
+            cfg = apply_overrides(cfg, exp.quick)
+        cfg = apply_overrides(cfg, args.sets)
+    except ConfigError as e:
+        return _fail(f"{e} (see `python -m experiments run {exp.name} --help`)")
+
+    out = args.out or Path("runs") / f"{exp.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        ctx = RunContext.create(out, config={"experiment": exp.name, **to_dict(cfg)}, seed=args.seed,
+                                device=args.device, overwrite=args.overwrite)
+    except (ValueError, RuntimeError, FileExistsError) as e:
+        return _fail(str(e))
+    try:
+        metrics = exp.run(cfg, ctx)
+    except KeyboardInterrupt:
+        ctx.abort()
+        print("interrupted; no run folder written", file=sys.stderr)
+        return 130
+    except (ConfigError, ValueError, ModuleNotFoundError) as e:
+        ctx.abort()
+        return _fail(str(e))
+    except BaseException:
+        ctx.abort()
+        raise
+    path = ctx.finish(metrics)
+    summary = metrics.get("summary")
+    print(f"{exp.name}: {summary}" if summary else f"{exp.name}: done")
+    print(f"report: {path}/ (metrics.json, config.json, figures)")
+    return 0

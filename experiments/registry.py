@@ -1,0 +1,52 @@
+"""The catalogue of runnable experiments.
+
+An experiment is a module exposing ``EXPERIMENT = Experiment(name, Config, run, help)`` where
+``Config`` is a frozen dataclass of settings (see :mod:`experiments.config`) and
+``run(cfg, ctx) -> dict`` returns the metrics. Modules are imported lazily, by name, so listing the
+experiments costs nothing. To add one, write the module and add a line to :data:`CATALOG`.
+
+Example
+-------
+>>> "replay" in CATALOG
+True
+>>> get("replay").name
+'replay'
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: experiment name -> module path (imported on demand)
+CATALOG: dict[str, str] = {
+    "replay": "experiments.gsemm.replay",
+    "escape_time": "experiments.gsemm.escape_time",
+    "capacity": "experiments.gsemm.capacity",
+    "time_cells": "experiments.gsemm.time_cells",
+}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A runnable experiment: its name, settings class, entry point and one-line description.
+
+    ``quick`` holds setting overrides used by ``--quick`` (a small, fast version for CI and smoke tests).
+    """
+
+    name: str
+    config: type
+    run: Callable[[Any, Any], dict]
+    help: str
+    quick: tuple[str, ...] = ()
+
+
+def get(name: str) -> Experiment:
+    """Import and return the experiment called ``name``; unknown names raise with a suggestion."""
+    if name not in CATALOG:
+        close = difflib.get_close_matches(name, list(CATALOG), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown experiment {name!r}.{hint} Run `python -m experiments list` to see them all.")
+    module = importlib.import_module(CATALOG[name])
+    return module.EXPERIMENT

@@ -1,0 +1,1 @@
+"""Models: GSEMM energy networks, traveling-wave RNNs, AUSSM and the spiking mirror."""

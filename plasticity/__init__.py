@@ -1,0 +1,1 @@
+"""Local learning rules as pure tensor maths (no network code)."""
