@@ -1,0 +1,20 @@
+"""GSEMM energy networks: models, energy, integrators, Φ helpers, decoding and diagnostics.
+
+>>> import torch
+>>> from networks.gsemm import dsem, cycle, hadamard_patterns, simulate, decode
+>>> xi = hadamard_patterns(64, 4, dtype=torch.float64)
+>>> net = dsem(xi, cycle(4, dtype=torch.float64), alpha_s=0.5, alpha_c=1.0, beta=10.0, T_d=5.0)
+>>> _, traj = simulate(net, net.init_state(xi[:, 0]), steps=6000, dt=0.01, record_every=10)
+>>> decode(traj.overlaps[:, 0], 0.1).order[:5]
+[0, 1, 2, 3, 0]
+"""
+from .decoding import (Decoded, argmax_labels, decode, decoded_order, dwell_times, order_follows_graph,
+                       smooth_labels, transitions)
+from .diagnostics import energy_balance, escape_time, regime_indicator
+from .integrate import METHODS, Trajectory, check_dt, simulate
+from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
+from .model import GSEMM, MODELS, State, dense_polynomial, dsem, lisem, make_model
+from .patterns import (chain, cycle, cycles, from_edges, hadamard_patterns, load_patterns, masked_cue,
+                       random_patterns)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

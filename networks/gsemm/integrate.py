@@ -1,0 +1,204 @@
+r"""Fixed-step integrators and the recorded simulation loop.
+
+Methods (``method=``):
+
+* ``"euler"`` — :math:`x_{k+1} = x_k + dt\,f(x_k)` for all populations (as in the papers);
+* ``"rk4"`` — classical joint Runge–Kutta 4 on (v, h, s);
+* ``"split"`` — the authors' scheme: RK4 on the fast populations (v, h) with s frozen, then RK4 on the
+  linear slow equation with v frozen at its new value, which is exactly
+  :math:`s ← s + dt\,(β_dσ_f(v) − s)/T_d\,(1 − a/2 + a²/6 − a³/24)`, :math:`a = dt/T_d`.
+
+``backend="dense"`` integrates in full space (any model); ``"subspace"`` uses the exact reduced
+coordinates of :class:`~networks.gsemm.kernels.Subspace` (identity features, shared weights, no input);
+``"auto"`` picks ``subspace`` when it applies. The backend used is stored in the returned
+:class:`Trajectory`.
+
+Memory grows with what is recorded (every ``record_every`` steps, the chosen ``record`` signals),
+never with the full trajectory unless asked.
+
+Example
+-------
+>>> import torch
+>>> from networks.gsemm import dsem, cycle, hadamard_patterns, simulate
+>>> xi = hadamard_patterns(64, 4, dtype=torch.float64)
+>>> net = dsem(xi, cycle(4, dtype=torch.float64), alpha_s=0.5, alpha_c=1.0, beta=10.0, T_d=5.0)
+>>> final, traj = simulate(net, net.init_state(xi[:, 0]), steps=2000, dt=0.01, record_every=50)
+>>> traj.overlaps.shape
+torch.Size([41, 1, 4])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import torch
+from torch import Tensor
+
+from .kernels import SIGNALS, Dense, Subspace, subspace_eligible
+from .model import GSEMM, State
+
+METHODS = ("euler", "rk4", "split")
+BACKENDS = ("auto", "dense", "subspace")
+
+
+@dataclass
+class Trajectory:
+    """Recorded signals, each ``(T, B, ...)`` with ``T = steps // record_every + 1`` samples
+    (the initial state included); ``t`` holds the sample times."""
+
+    t: Tensor
+    signals: dict = field(default_factory=dict)
+    method: str = "rk4"
+    backend: str = "dense"
+    dt: float = 0.01
+    record_every: int = 1
+
+    def __getattr__(self, name):
+        sig = self.__dict__.get("signals", {})
+        if name in sig:
+            return sig[name]
+        raise AttributeError(f"signal {name!r} was not recorded; pass record=(..., {name!r})")
+
+
+def check_dt(model: GSEMM, dt: float, method: str) -> None:
+    """Raise a ValueError when ``dt`` is non-positive or too large for the fastest time constant.
+
+    Euler needs dt < T (stability of the leak needs dt < 2T; accuracy much less); RK4 is stable for
+    dt < 2.78 T, we allow dt ≤ 2.5 T.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    dt = float(dt)
+    if not dt > 0:
+        raise ValueError(f"dt must be > 0, got {dt}")
+    fastest = min(model.T_f, model.T_h) if not model.instantaneous else model.T_f
+    limit = fastest if method == "euler" else 2.5 * fastest
+    if dt >= limit:
+        raise ValueError(f"dt={dt} is too large for method={method!r} with the fastest time constant {fastest}: "
+                         f"use dt < {limit:g} (dt <= {0.01 * fastest:g} for the accuracy used in the papers)")
+
+
+def _slow_exact_rk4(k, v_new, s, dt):
+    """RK4 on the linear slow equation with v frozen = exact 4th-order Taylor factor."""
+    a = dt / k.m.T_d
+    return s + dt * k.slow(v_new, s) * (1 - a / 2 + a * a / 6 - a ** 3 / 24)
+
+
+def _add(x, dx, c):
+    return None if x is None else x + c * dx
+
+
+def step(k, v, s, h, dt: float, method: str, inp=None):
+    """One step of ``method`` on the right-hand side ``k`` (Dense or Subspace)."""
+    if method == "euler":
+        dv, dh = k.fast(v, h, k.cross(s), inp)
+        ds = k.slow(v, s)
+        return v + dt * dv, s + dt * ds, _add(h, dh, dt)
+    if method == "split":
+        c = k.cross(s)
+        k1v, k1h = k.fast(v, h, c, inp)
+        k2v, k2h = k.fast(v + 0.5 * dt * k1v, _add(h, k1h, 0.5 * dt), c, inp)
+        k3v, k3h = k.fast(v + 0.5 * dt * k2v, _add(h, k2h, 0.5 * dt), c, inp)
+        k4v, k4h = k.fast(v + dt * k3v, _add(h, k3h, dt), c, inp)
+        v_new = v + dt / 6 * (k1v + 2 * k2v + 2 * k3v + k4v)
+        h_new = None if h is None else h + dt / 6 * (k1h + 2 * k2h + 2 * k3h + k4h)
+        return v_new, _slow_exact_rk4(k, v_new, s, dt), h_new
+    # joint RK4
+    def f(v_, s_, h_):
+        dv_, dh_ = k.fast(v_, h_, k.cross(s_), inp)
+        return dv_, k.slow(v_, s_), dh_
+    k1 = f(v, s, h)
+    k2 = f(v + 0.5 * dt * k1[0], s + 0.5 * dt * k1[1], _add(h, k1[2], 0.5 * dt))
+    k3 = f(v + 0.5 * dt * k2[0], s + 0.5 * dt * k2[1], _add(h, k2[2], 0.5 * dt))
+    k4 = f(v + dt * k3[0], s + dt * k3[1], _add(h, k3[2], dt))
+    comb = lambda i, x: None if x is None else x + dt / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i])
+    return comb(0, v), comb(1, s), comb(2, h)
+
+
+def _progress_bar(progress, total):
+    """A tqdm bar when asked for and on a terminal (never in CI); ``progress`` may be a description."""
+    import os
+    import sys
+    if not progress or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=progress if isinstance(progress, str) else "simulate", leave=False)
+
+
+def _input_at(inputs, i):
+    if inputs is None:
+        return None
+    return inputs if inputs.dim() == 2 else inputs[i]
+
+
+def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str = "rk4",
+             record_every: int = 1, record: Iterable[str] = ("overlaps",), inputs: Tensor | None = None,
+             backend: str = "auto", progress: bool | str = False) -> tuple[State, Trajectory]:
+    """Integrate ``steps`` fixed steps of size ``dt`` from ``state``; return the final state and the
+    recorded :class:`Trajectory` (samples at t = 0, k·dt, 2k·dt, … with k = ``record_every``).
+
+    ``inputs`` is an external current: ``None``, a constant ``(B, N)`` tensor, or ``(steps, B, N)``.
+    Runs under ``torch.no_grad()``; chunking is exact: ``simulate(s, n1 + n2)`` equals
+    ``simulate(simulate(s, n1).state, n2)`` when ``n1`` is a multiple of ``record_every``.
+    """
+    record = tuple(record)
+    bad = [r for r in record if r not in SIGNALS]
+    if bad:
+        raise ValueError(f"unknown record signal(s) {bad}; choose from {SIGNALS}")
+    if int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps}")
+    if int(record_every) != record_every or record_every < 1:
+        raise ValueError(f"record_every must be an integer >= 1, got {record_every}")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    check_dt(model, dt, method)
+    v, s, h = state
+    if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
+        raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
+    if (h is None) != model.instantaneous:
+        raise ValueError("state.h must be None exactly when the model has T_h = 0; build it with model.init_state")
+    if inputs is not None:
+        if inputs.dim() == 2 and inputs.shape != v.shape:
+            raise ValueError(f"inputs must be (B, N)={tuple(v.shape)} or (steps, B, N), got {tuple(inputs.shape)}")
+        if inputs.dim() == 3 and inputs.shape != (steps, *v.shape):
+            raise ValueError(f"inputs must be (steps, B, N)={(steps, *v.shape)}, got {tuple(inputs.shape)}")
+        if not torch.isfinite(inputs).all():
+            raise ValueError("inputs contain NaN or inf")
+        inputs = inputs.to(dtype=v.dtype, device=v.device)
+    if not (torch.isfinite(v).all() and torch.isfinite(s).all()):
+        raise ValueError("state contains NaN or inf")
+
+    why = subspace_eligible(model, inputs)
+    if backend == "subspace" and why:
+        raise ValueError(f"backend='subspace' was requested but does not apply: {why}; use backend='dense'")
+    use_sub = backend == "subspace" or (backend == "auto" and why is None)
+    k = Subspace(model, v, s) if use_sub else Dense(model)
+
+    n_samples = steps // record_every + 1
+    buffers: dict[str, Tensor] = {}
+    t = torch.arange(n_samples, dtype=torch.float64) * (record_every * float(dt))
+
+    def put(j, x, y, hh, inp):
+        sig = k.signals(x, y, hh, record, inp)
+        for name, val in sig.items():
+            if name not in buffers:
+                buffers[name] = val.new_empty((n_samples, *val.shape))
+            buffers[name][j] = val
+
+    bar = _progress_bar(progress, steps)
+    with torch.no_grad():
+        x, y = k.to_coords(v, s)
+        hh = h
+        if record:
+            put(0, x, y, hh, _input_at(inputs, 0) if inputs is not None and steps > 0 else None)
+        for i in range(steps):
+            x, y, hh = step(k, x, y, hh, dt, method, _input_at(inputs, i))
+            if record and (i + 1) % record_every == 0:
+                put((i + 1) // record_every, x, y, hh, _input_at(inputs, i))
+            if bar is not None and (i + 1) % 1000 == 0:
+                bar.update(1000)
+        final = State(k.to_full(x), k.to_full(y), hh)
+    if bar is not None:
+        bar.close()
+    traj = Trajectory(t=t, signals=buffers, method=method, backend=k.name, dt=float(dt), record_every=record_every)
+    return final, traj

@@ -1,0 +1,307 @@
+r"""The General Sequential Episodic Memory Model (GSEMM) and its reduced forms.
+
+Three populations: features :math:`v = V_f` (fast), hidden :math:`h = V_h` (one unit per memory) and
+a slow/delay population :math:`s = V_d`. With convex Lagrangians :math:`L_f, L_h`
+(:math:`σ_f = ∇L_f`, :math:`σ_h = ∇L_h`), memories as the columns of Ξ (N × P) and transitions in Φ
+(P × P, :math:`Φ_{μν} = 1` encodes μ → ν):
+
+.. math::
+
+    T_f \dot v &= \sqrt{α_s}\,Ξ\,σ_h(h) − v + I \\
+    T_h \dot h &= \sqrt{α_s}\,Ξᵀσ_f(v) + α_c\,ΦᵀΞᵀ s − h \\
+    T_d \dot s &= β_d\,σ_f(v) − s
+
+and the dynamic energy
+
+.. math::
+
+    E = [vᵀσ_f − L_f] + [hᵀσ_h − L_h] − \sqrt{α_s}\,σ_fᵀΞσ_h − α_c\,sᵀΞΦσ_h − σ_fᵀI .
+
+With ``T_h = 0`` (the forms simulated in the papers) the hidden layer is algebraic,
+:math:`h = \sqrt{α_s}Ξᵀσ_f(v) + α_cΦᵀΞᵀs`, and the energy reduces to
+:math:`E(v; s) = [vᵀσ_f − L_f] − L_h(h(v, s)) − σ_fᵀI`. In both cases
+:math:`T_f ∇²L_f\,\dot v = −∂E/∂v` (and :math:`T_h∇²L_h\dot h = −∂E/∂h`), so with s frozen E is a
+Lyapunov function; the slow population adds :math:`S = (∂E/∂s)·\dot s = O(1/T_d)`.
+
+Batch axis first: ``v, s`` are ``(B, N)``, ``h`` is ``(B, P)``. Ξ/Φ may be shared (``(N, P)``/``(P, P)``)
+or per stream (``(B, N, P)``/``(B, P, P)``). α_s, α_c and β_d may be floats or per-stream tensors
+of shape ``(B,)``. Time is in one unit system throughout (the papers use T_f = 1).
+
+Example
+-------
+>>> import torch
+>>> from networks.gsemm import dsem, cycle, random_patterns
+>>> xi = random_patterns(100, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+>>> net = dsem(xi, cycle(5, dtype=torch.float64), alpha_s=0.5, alpha_c=1.0, beta=1.0, T_d=20.0)
+>>> state = net.init_state(xi[:, 0].unsqueeze(0))
+>>> net.energy(state).shape
+torch.Size([1])
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple, Optional
+
+import torch
+from torch import Tensor
+
+from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
+from .linalg import phi_m, phi_t, xi_m, xi_t
+
+
+class State(NamedTuple):
+    """Dynamic state: features ``v`` (B, N), slow population ``s`` (B, N), hidden ``h`` (B, P) or
+    ``None`` when the hidden layer is instantaneous (``T_h = 0``)."""
+
+    v: Tensor
+    s: Tensor
+    h: Optional[Tensor] = None
+
+
+def _check_finite(name: str, t: Tensor) -> None:
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} contains NaN or inf; pass finite values")
+
+
+def _as_coef(name: str, x):
+    if isinstance(x, Tensor):
+        if x.dim() == 0:
+            x = x.reshape(1)
+        if x.dim() != 1:
+            raise ValueError(f"{name} must be a float or a 1-D per-stream tensor of shape (B,), got {tuple(x.shape)}")
+        _check_finite(name, x)
+        return x.unsqueeze(-1)
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
+    return x
+
+
+@dataclass(frozen=True, eq=False)
+class GSEMM:
+    """A GSEMM network (see the module docstring for the equations).
+
+    Parameters: ``xi`` Ξ (N, P) or (B, N, P); ``phi`` Φ (P, P) or (B, P, P); ``feature`` / ``hidden``
+    Lagrangians; ``alpha_s``, ``alpha_c`` interaction strengths; ``beta_d`` delay gain; ``T_f``,
+    ``T_h``, ``T_d`` time constants (``T_h = 0`` for an instantaneous hidden layer).
+    """
+
+    xi: Tensor
+    phi: Tensor
+    feature: Lagrangian = field(default_factory=Quadratic)
+    hidden: Lagrangian = field(default_factory=LogSumExp)
+    alpha_s: float | Tensor = 1.0
+    alpha_c: float | Tensor = 1.0
+    beta_d: float | Tensor = 1.0
+    T_f: float = 1.0
+    T_d: float = 20.0
+    T_h: float = 0.0
+
+    def __post_init__(self):
+        xi, phi = self.xi, self.phi
+        if not isinstance(xi, Tensor) or xi.dim() not in (2, 3):
+            raise ValueError(f"xi must be a tensor of shape (N, P) or (B, N, P), got {getattr(xi, 'shape', type(xi))}")
+        if not isinstance(phi, Tensor) or phi.dim() not in (2, 3):
+            raise ValueError(f"phi must be a tensor of shape (P, P) or (B, P, P), got {getattr(phi, 'shape', type(phi))}")
+        P = xi.shape[-1]
+        if phi.shape[-2:] != (P, P):
+            raise ValueError(f"phi must be ({P}, {P}) to match xi's {P} memories, got {tuple(phi.shape[-2:])}")
+        if xi.dim() == 3 and phi.dim() == 3 and xi.shape[0] != phi.shape[0]:
+            raise ValueError(f"per-stream xi and phi need the same batch size, got {xi.shape[0]} and {phi.shape[0]}")
+        if not xi.is_floating_point() or not phi.is_floating_point():
+            raise ValueError("xi and phi must be floating-point tensors (float32 or float64)")
+        if xi.dtype != phi.dtype or xi.device != phi.device:
+            raise ValueError(f"xi and phi must share dtype and device, got {xi.dtype}/{xi.device} and {phi.dtype}/{phi.device}")
+        _check_finite("xi", xi)
+        _check_finite("phi", phi)
+        for name in ("T_f", "T_d"):
+            val = float(getattr(self, name))
+            if not (val > 0 and math.isfinite(val)):
+                raise ValueError(f"{name} must be a positive finite time constant, got {val}")
+        if not (float(self.T_h) >= 0 and math.isfinite(float(self.T_h))):
+            raise ValueError(f"T_h must be >= 0 (0 = instantaneous hidden layer), got {self.T_h}")
+        for name in ("alpha_s", "alpha_c", "beta_d"):
+            object.__setattr__(self, name, _as_coef(name, getattr(self, name)))
+        a_s = self.alpha_s
+        if (isinstance(a_s, Tensor) and (a_s < 0).any()) or (not isinstance(a_s, Tensor) and a_s < 0):
+            raise ValueError("alpha_s must be >= 0 (it enters as sqrt(alpha_s))")
+        if not isinstance(self.feature, Lagrangian) or not isinstance(self.hidden, Lagrangian):
+            raise ValueError("feature and hidden must be Lagrangian instances (Quadratic, LogCosh, LogSumExp, Polynomial)")
+
+    # ----------------------------------------------------------------------------------------- shapes
+    @property
+    def N(self) -> int:
+        """Number of feature neurons."""
+        return self.xi.shape[-2]
+
+    @property
+    def P(self) -> int:
+        """Number of hidden units (stored memories)."""
+        return self.xi.shape[-1]
+
+    @property
+    def instantaneous(self) -> bool:
+        """True when the hidden layer is algebraic (``T_h = 0``)."""
+        return float(self.T_h) == 0.0
+
+    @property
+    def sqrt_alpha_s(self):
+        a = self.alpha_s
+        return a.sqrt() if isinstance(a, Tensor) else math.sqrt(a)
+
+    def replace(self, **changes) -> "GSEMM":
+        """A copy with some fields changed (e.g. new weights after learning)."""
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------------------------------ state
+    def init_state(self, v0: Tensor, s0: Tensor | None = None, h0: Tensor | None = None) -> State:
+        """Initial state from a cue ``v0`` (B, N) (or (N,)); ``s0`` defaults to 0 and ``h0`` to the
+        instantaneous hidden input when ``T_h > 0``."""
+        v0 = self._check_vec("v0", v0)
+        s0 = torch.zeros_like(v0) if s0 is None else self._check_vec("s0", s0, batch=v0.shape[0])
+        if self.instantaneous:
+            if h0 is not None:
+                raise ValueError("h0 given but T_h = 0 (instantaneous hidden layer has no state)")
+            return State(v0, s0, None)
+        if h0 is None:
+            h0 = self.hidden_input(v0, s0)
+        elif h0.shape != (v0.shape[0], self.P):
+            raise ValueError(f"h0 must have shape (B, P) = ({v0.shape[0]}, {self.P}), got {tuple(h0.shape)}")
+        return State(v0, s0, h0)
+
+    def _check_vec(self, name: str, x: Tensor, batch: int | None = None) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise ValueError(f"{name} must be a torch tensor")
+        if x.dim() == 1:
+            x = x.unsqueeze(0)
+        if x.dim() != 2 or x.shape[-1] != self.N:
+            raise ValueError(f"{name} must have shape (B, N) with N = {self.N}, got {tuple(x.shape)}")
+        if batch is not None and x.shape[0] != batch:
+            raise ValueError(f"{name} has batch {x.shape[0]} but the cue has batch {batch}")
+        if self.xi.dim() == 3 and x.shape[0] != self.xi.shape[0]:
+            raise ValueError(f"{name} batch {x.shape[0]} must equal the per-stream weight batch {self.xi.shape[0]}")
+        if x.dtype != self.xi.dtype or x.device != self.xi.device:
+            x = x.to(dtype=self.xi.dtype, device=self.xi.device)
+        _check_finite(name, x)
+        return x
+
+    # ----------------------------------------------------------------------------------- dynamics
+    def hidden_input(self, v: Tensor, s: Tensor) -> Tensor:
+        """:math:`\\sqrt{α_s}Ξᵀσ_f(v) + α_cΦᵀΞᵀs`, shape (B, P)."""
+        return self.sqrt_alpha_s * xi_t(self.xi, self.feature.act(v)) + self.alpha_c * phi_t(self.phi, xi_t(self.xi, s))
+
+    def hidden_activity(self, state: State) -> Tensor:
+        """:math:`σ_h(h)` (the softmax "time cells" for DSEM), shape (B, P)."""
+        h = self.hidden_input(state.v, state.s) if state.h is None else state.h
+        return self.hidden.act(h)
+
+    def flow(self, state: State, inputs: Tensor | None = None) -> State:
+        """Time derivatives (dv/dt, ds/dt, dh/dt) of the closed-form dynamics."""
+        v, s, h = state
+        g = self.feature.act(v)
+        hh = self.hidden_input(v, s) if h is None else h
+        dv = self.sqrt_alpha_s * xi_m(self.xi, self.hidden.act(hh)) - v
+        if inputs is not None:
+            dv = dv + inputs
+        dv = dv / self.T_f
+        ds = (self.beta_d * g - s) / self.T_d
+        dh = None
+        if h is not None:
+            dh = (self.hidden_input(v, s) - h) / self.T_h
+        return State(dv, ds, dh)
+
+    def energy(self, state: State, inputs: Tensor | None = None) -> Tensor:
+        """The dynamic energy E(v, h; s), shape (B,)."""
+        v, s, h = state
+        g = self.feature.act(v)
+        e = self.feature.legendre(v)
+        if h is None:
+            e = e - self.hidden.value(self.hidden_input(v, s))
+        else:
+            p = self.hidden.act(h)
+            e = e + self.hidden.legendre(h)
+            e = e - (self.sqrt_alpha_s * (xi_t(self.xi, g) * p)).sum(-1)
+            e = e - (self.alpha_c * (xi_t(self.xi, s) * phi_m(self.phi, p))).sum(-1)
+        if inputs is not None:
+            e = e - (g * inputs).sum(-1)
+        return e
+
+    def dissipation(self, state: State, flow: State | None = None) -> Tensor:
+        """:math:`F = −T_f \\dot vᵀ∇²L_f\\dot v − T_h \\dot hᵀ∇²L_h\\dot h ≤ 0`, shape (B,)."""
+        flow = self.flow(state) if flow is None else flow
+        F = -self.T_f * self.feature.hess_quad(state.v, flow.v)
+        if state.h is not None:
+            F = F - self.T_h * self.hidden.hess_quad(state.h, flow.h)
+        return F
+
+    def slow_drive(self, state: State, flow: State | None = None) -> Tensor:
+        """:math:`S = (∂E/∂s)·\\dot s = −α_c (ΞΦσ_h)·\\dot s`, the only term that can raise E; O(1/T_d)."""
+        flow = self.flow(state) if flow is None else flow
+        p = self.hidden_activity(state)
+        return -(self.alpha_c * (xi_m(self.xi, phi_m(self.phi, p)) * flow.s)).sum(-1)
+
+    def overlaps(self, v: Tensor) -> Tensor:
+        """Mattis overlaps :math:`m_μ = ξ^{(μ)}·v / N`, shape (B, P)."""
+        return xi_t(self.xi, v) / self.N
+
+    def regime(self) -> Tensor | float:
+        """Regime indicator :math:`β N |1 − r|`, r = α_s/α_c (β of a softmax hidden layer, else 1).
+
+        Escape-time theory needs it ≫ 1 (a sharp softmax); r < 1 replays, r > 1 is static.
+        """
+        beta = getattr(self.hidden, "beta", 1.0)
+        r = self.alpha_s / self.alpha_c
+        return beta * self.N * abs(1 - r)
+
+
+# ------------------------------------------------------------------------------------------ factories
+def dsem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, beta: float = 1.0, beta_d=1.0,
+         T_f: float = 1.0, T_d: float = 20.0, T_h: float = 0.0) -> GSEMM:
+    r"""DSEM / EDEN: identity features, softmax hidden layer (exponential capacity).
+
+    :math:`T_f\dot v = \sqrt{α_s}Ξ\,\mathrm{softmax}(βh) − v`, :math:`h = \sqrt{α_s}Ξᵀv + α_cΦᵀΞᵀs`,
+    :math:`E = ½‖v‖² − β^{-1}\log\sum_μ e^{βh_μ}`.
+
+    >>> import torch; from networks.gsemm import cycle
+    >>> dsem(torch.ones(4, 2), cycle(2)).P
+    2
+    """
+    return GSEMM(xi, phi, Quadratic(), LogSumExp(beta), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+
+
+def lisem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, gain: float = 1.0, beta_d=1.0,
+          T_f: float = 1.0, T_d: float = 20.0, T_h: float = 0.0) -> GSEMM:
+    r"""LISEM: tanh features, linear hidden layer (a delayed Hebbian Hopfield net, linear capacity).
+
+    Integrating out h: :math:`T_f\dot v = α_sΞΞᵀ\tanh(γv) + \sqrt{α_s}α_cΞΦᵀΞᵀs − v`.
+
+    >>> import torch; from networks.gsemm import chain
+    >>> lisem(torch.ones(4, 3), chain(3)).N
+    4
+    """
+    return GSEMM(xi, phi, LogCosh(gain), Quadratic(), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+
+
+def dense_polynomial(xi: Tensor, phi: Tensor, *, degree: int = 3, scale: float | None = None, alpha_s=1.0,
+                     alpha_c=1.0, beta_d=1.0, T_f: float = 1.0, T_d: float = 20.0, T_h: float = 0.0) -> GSEMM:
+    r"""Dense GSEMM: identity features, rectified-polynomial hidden layer :math:`σ_h(x) = \max(κx, 0)^n`.
+
+    ``scale`` κ defaults to 1/N so that the hidden input is an overlap in [−1, 1] for ±1 patterns.
+
+    >>> import torch; from networks.gsemm import cycle
+    >>> dense_polynomial(torch.ones(4, 2), cycle(2), degree=2).hidden.scale
+    0.25
+    """
+    kappa = 1.0 / xi.shape[-2] if scale is None else scale
+    return GSEMM(xi, phi, Quadratic(), Polynomial(degree, kappa), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+
+
+MODELS = {"dsem": dsem, "lisem": lisem, "dense_polynomial": dense_polynomial}
+
+
+def make_model(name: str, xi: Tensor, phi: Tensor, **kwargs) -> GSEMM:
+    """Build a model by name (``dsem``, ``lisem``, ``dense_polynomial``); unknown names raise."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    return MODELS[name](xi, phi, **kwargs)
