@@ -1,1 +1,39 @@
-"""Local learning rules as pure tensor maths (no network code)."""
+"""Local learning rules as pure tensor maths (no network code).
+
+A rule returns Δw and never mutates (see :mod:`plasticity.rule` for the protocol)::
+
+    state = rule.init_state(weight, batch)
+    dw, state = rule.delta(weight, pre, post, state, dt, **signals)
+    weight = apply(weight, dw, bounds)         # or: to_grad(param, dw); optimizer.step()
+"""
+
+from .apply import apply, to_grad
+from .bcm import BCM, BCMState
+from .hebb import Hebb
+from .oja import Oja
+from .rule import EmptyState, Rule, Sum, SumState
+from .stdp import PairSTDP, PairSTDPState
+from .three_factor import Modulated, ModulatedState
+from .triplet import TripletSTDP, TripletSTDPState
+from .weight_dependence import Additive, Multiplicative
+
+__all__ = [
+    "Rule",
+    "Sum",
+    "SumState",
+    "EmptyState",
+    "apply",
+    "to_grad",
+    "Hebb",
+    "Oja",
+    "BCM",
+    "BCMState",
+    "PairSTDP",
+    "PairSTDPState",
+    "TripletSTDP",
+    "TripletSTDPState",
+    "Additive",
+    "Multiplicative",
+    "Modulated",
+    "ModulatedState",
+]
