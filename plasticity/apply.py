@@ -54,6 +54,8 @@ def apply(weight: Tensor, dw: Tensor, bounds: tuple[Any, Any] | None = None) -> 
     if bounds is None:
         return weight + dw
     lo, hi = _check_bounds(bounds)
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):  # torch.clamp wants both numbers or both tensors
+        lo, hi = (None if b is None else torch.as_tensor(b, dtype=weight.dtype, device=weight.device) for b in (lo, hi))
     return torch.clamp(weight + dw, min=lo, max=hi)
 
 
