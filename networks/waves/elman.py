@@ -1,0 +1,90 @@
+"""Dense RNNs: the bias-free tanh Elman RNN of the EMT analysis, and the iRNN baseline.
+
+    h_t = σ(W_hh h_{t−1} + W_ih x_t + b),      y_t = W_hy h_t
+
+* :class:`ElmanRNN` defaults to the EMT setting: ``σ = tanh``, **no biases** (so the origin is a fixed
+  point with Jacobian ``W_hh`` and the wave-basis analysis applies directly), ``h_0 = 0``, weights
+  ``U(−1/√H, 1/√H)`` like ``torch.nn.RNN``. Hidden states are returned for analysis.
+* :func:`irnn` — Le et al. (2015): ``σ = relu``, ``W_hh = I``, ``W_ih ~ N(0, 0.001²)``, ``b = 0``.
+
+Batch axis first: ``x (B, L, n_in)`` → ``y (B, L, n_out)``, ``hs (B, L, H)``; one set of weights for all
+streams. ``backend`` selects the recurrence implementation (:func:`.scan_op.recurrent_scan`).
+
+Example
+-------
+>>> import torch
+>>> net = ElmanRNN(8, 32, 8, generator=torch.Generator().manual_seed(0))
+>>> y, hs = net(torch.zeros(4, 10, 8))
+>>> y.shape, hs.shape, float(hs.detach().abs().max())          # zero input stays at the fixed point 0
+(torch.Size([4, 10, 8]), torch.Size([4, 10, 32]), 0.0)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from .scan_op import recurrent_scan
+
+
+class ElmanRNN(nn.Module):
+    """Single-layer Elman RNN with a per-step linear readout (see the module docstring)."""
+
+    def __init__(self, n_in: int, n_hidden: int, n_out: int, activation: str = "tanh", bias: bool = False,
+                 init: str = "uniform", generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float32, backend: str = "auto"):
+        super().__init__()
+        for name, v in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}={v!r} must be a positive integer")
+        if activation not in ("tanh", "relu"):
+            raise ValueError(f"activation={activation!r} must be 'tanh' or 'relu'")
+        if init not in ("uniform", "identity"):
+            raise ValueError(f"init={init!r} must be 'uniform' or 'identity'")
+        self.activation, self.backend = activation, backend
+        k = 1.0 / math.sqrt(n_hidden)
+
+        def unif(*shape):
+            return (torch.rand(*shape, generator=generator, dtype=dtype) * 2 - 1) * k
+
+        self.weight_ih = nn.Parameter(unif(n_hidden, n_in))
+        self.weight_hh = nn.Parameter(torch.eye(n_hidden, dtype=dtype) if init == "identity" else unif(n_hidden, n_hidden))
+        self.bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype)) if bias else None
+        self.readout = nn.Parameter(unif(n_out, n_hidden))
+        self.readout_bias = nn.Parameter(torch.zeros(n_out, dtype=dtype)) if bias else None
+
+    @property
+    def hidden_size(self) -> int:
+        return self.weight_hh.shape[0]
+
+    def forward(self, x: Tensor, h0: Tensor | None = None, backend: str | None = None) -> tuple[Tensor, Tensor]:
+        """Return ``(y (B, L, n_out), hs (B, L, H))``."""
+        if x.dim() != 3 or x.shape[-1] != self.weight_ih.shape[1]:
+            raise ValueError(f"x must have shape (B, L, {self.weight_ih.shape[1]}); got {tuple(x.shape)}")
+        B = x.shape[0]
+        if h0 is None:
+            h0 = x.new_zeros(B, self.hidden_size)
+        z = x @ self.weight_ih.T
+        if self.bias is not None:
+            z = z + self.bias
+        hs = recurrent_scan(z, h0, self.weight_hh, "dense", self.activation, backend or self.backend)
+        y = hs @ self.readout.T
+        if self.readout_bias is not None:
+            y = y + self.readout_bias
+        return y, hs
+
+
+def irnn(n_in: int, n_hidden: int, n_out: int, generator: torch.Generator | None = None,
+         dtype: torch.dtype = torch.float32, backend: str = "auto") -> ElmanRNN:
+    """iRNN (Le et al. 2015): relu, ``W_hh = I``, ``W_ih ~ N(0, 0.001²)``, zero biases.
+
+    >>> net = irnn(1, 4, 1, generator=torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(net.weight_hh, torch.eye(4)))
+    True
+    """
+    net = ElmanRNN(n_in, n_hidden, n_out, activation="relu", bias=True, init="identity", generator=generator,
+                   dtype=dtype, backend=backend)
+    with torch.no_grad():
+        net.weight_ih.copy_(torch.randn(n_hidden, n_in, generator=generator, dtype=dtype) * 1e-3)
+    return net

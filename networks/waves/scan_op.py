@@ -1,0 +1,138 @@
+"""``recurrent_scan``: the wRNN / iRNN / Elman recurrence with an explicit backend choice.
+
+    h_t = σ(R h_{t−1} + z_t),  t = 1 … L      (see :mod:`.scan_reference` for R and the BPTT formulas)
+
+Backends:
+
+* ``"torch"``  — the eager step loop of :func:`.scan_reference.scan_reference` (autograd BPTT); any
+  dtype and device.
+* ``"triton"`` — the fused kernels of :mod:`.scan_triton` through the custom ops
+  ``seqplastic_waves::scan_fwd`` / ``scan_bwd`` (registered with ``torch.library.custom_op`` and
+  ``register_fake``; autograd via ``register_autograd``). Needs float32 tensors on a CUDA device, or
+  CPU tensors with ``TRITON_INTERPRET=1`` set before triton is first imported. If anything is missing it
+  raises a ``RuntimeError`` carrying the cause — it never falls back.
+* ``"auto"``   — ``"triton"`` exactly when the tensors are float32 on CUDA, triton imports and the state
+  fits the kernel tile; otherwise ``"torch"``. The choice is deterministic and reported by
+  :func:`resolve_backend` (it is a policy, not an error fallback).
+
+Example
+-------
+>>> import torch
+>>> z = torch.randn(2, 5, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+>>> W = 0.1 * torch.eye(8, dtype=torch.float64)
+>>> hs = recurrent_scan(z, torch.zeros(2, 8, dtype=torch.float64), W, "dense", "tanh", backend="torch")
+>>> hs.shape
+torch.Size([2, 5, 8])
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+from torch import Tensor
+
+from .scan_reference import check_scan_args, scan_reference, weight_grad
+
+BACKENDS = ("torch", "triton", "auto")
+_TRITON = None
+_TRITON_ERR: BaseException | None = None
+
+
+def interpreter_enabled() -> bool:
+    """True when ``TRITON_INTERPRET=1`` (Triton then runs kernels on CPU tensors, slowly)."""
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def _triton_module():
+    """Import :mod:`.scan_triton` once; return it or None (the import error is kept for messages)."""
+    global _TRITON, _TRITON_ERR
+    if _TRITON is None and _TRITON_ERR is None:
+        try:
+            from . import scan_triton
+            _TRITON = scan_triton
+        except Exception as e:  # ImportError, or triton failing to initialise its backend
+            _TRITON_ERR = e
+    return _TRITON
+
+
+def triton_unavailable_reason(z: Tensor, weight: Tensor, structure: str) -> str | None:
+    """None if the Triton path can run these tensors, else the reason (used by ``auto`` and errors)."""
+    mod = _triton_module()
+    if mod is None:
+        return f"triton could not be imported ({type(_TRITON_ERR).__name__}: {_TRITON_ERR})"
+    if not (z.is_cuda or (z.device.type == "cpu" and interpreter_enabled())):
+        return (f"tensors are on {z.device}; the Triton kernels need CUDA tensors "
+                "(or CPU tensors with TRITON_INTERPRET=1 set before triton is imported)")
+    if z.dtype != torch.float32:
+        return f"the Triton kernels support float32 only (got {z.dtype}); use backend='torch'"
+    ok, why = mod.tile_limits_ok(z.shape[-1], weight, structure)
+    return None if ok else why + "; use backend='torch'"
+
+
+def resolve_backend(backend: str, z: Tensor, weight: Tensor, structure: str) -> str:
+    """Map ``backend`` to ``"torch"`` or ``"triton"``; explicit ``"triton"`` raises if unusable."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
+    if backend == "torch":
+        return "torch"
+    why = triton_unavailable_reason(z, weight, structure)
+    if backend == "triton":
+        if why is not None:
+            raise RuntimeError(f"backend='triton' requested but unavailable: {why}") from _TRITON_ERR
+        return "triton"
+    return "triton" if (why is None and z.is_cuda) else "torch"
+
+
+@torch.library.custom_op("seqplastic_waves::scan_fwd", mutates_args=())
+def scan_fwd(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activation: str) -> Tensor:
+    """Fused forward (custom op): ``hs (B, L, H)``."""
+    mod = _triton_module()
+    if mod is None:
+        raise RuntimeError(f"seqplastic_waves::scan_fwd needs triton: {_TRITON_ERR}") from _TRITON_ERR
+    return mod.forward(z.contiguous(), h0.contiguous(), weight.contiguous(), structure, activation)
+
+
+@scan_fwd.register_fake
+def _(z, h0, weight, structure, activation):
+    return torch.empty_like(z)
+
+
+@torch.library.custom_op("seqplastic_waves::scan_bwd", mutates_args=())
+def scan_bwd(grad_hs: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structure: str,
+             activation: str) -> tuple[Tensor, Tensor]:
+    """Fused BPTT (custom op): ``(grad_z (B, L, H), grad_h0 (B, H))``."""
+    mod = _triton_module()
+    if mod is None:
+        raise RuntimeError(f"seqplastic_waves::scan_bwd needs triton: {_TRITON_ERR}") from _TRITON_ERR
+    return mod.backward(grad_hs.contiguous(), hs.contiguous(), weight.contiguous(), structure, activation)
+
+
+@scan_bwd.register_fake
+def _(grad_hs, hs, h0, weight, structure, activation):
+    return torch.empty_like(hs), torch.empty_like(h0)
+
+
+def _setup_context(ctx, inputs, output):
+    z, h0, weight, structure, activation = inputs
+    ctx.save_for_backward(h0, weight, output)
+    ctx.structure, ctx.activation = structure, activation
+
+
+def _backward(ctx, grad_hs):
+    h0, weight, hs = ctx.saved_tensors
+    grad_z, grad_h0 = scan_bwd(grad_hs, hs, h0, weight, ctx.structure, ctx.activation)
+    grad_w = weight_grad(grad_z, hs, h0, weight, ctx.structure) if ctx.needs_input_grad[2] else None
+    return grad_z, grad_h0, grad_w, None, None
+
+
+scan_fwd.register_autograd(_backward, setup_context=_setup_context)
+
+
+def recurrent_scan(z: Tensor, h0: Tensor, weight: Tensor, structure: str = "dense", activation: str = "tanh",
+                   backend: str = "auto") -> Tensor:
+    """``hs`` with ``h_t = σ(R h_{t−1} + z_t)``; ``z (B, L, H)``, ``h0 (B, H)``; weight ``(H, H)`` (dense) or
+    ``(c, c, 3)`` (ring). Differentiable in ``z``, ``h0`` and ``weight`` on every backend."""
+    check_scan_args(z, h0, weight, structure, activation)
+    if resolve_backend(backend, z, weight, structure) == "torch":
+        return scan_reference(z, h0, weight, structure, activation)
+    return scan_fwd(z, h0, weight, structure, activation)
