@@ -22,7 +22,8 @@ class Hebb(Rule):
         \Delta W_{ij} = dt\,\big(\eta\, y_i x_j - \gamma\, W_{ij}\big)
 
     with ``pre`` :math:`x` ``(B, n_pre)``, ``post`` :math:`y` ``(B, n_post)``. Shared weight: the Hebbian
-    term is averaged (``reduce="mean"``) or summed over the ``B`` streams; per-stream weight
+    Δ is the mean (``reduce="mean"``) or the sum of the per-stream Δs (so under ``"sum"`` the decay counts
+    ``B`` times); per-stream weight
     ``(B, n_post, n_pre)``: each stream learns its own weight. Keeps no traces.
 
     Parameters: ``eta`` (learning rate, per unit time), ``decay`` (:math:`\gamma \ge 0`, per unit time).
@@ -51,5 +52,7 @@ class Hebb(Rule):
         dt = check_inputs(weight, pre, post, dt, check_finite=self.check_finite)
         dw = (dt * self.eta) * outer(post, pre, weight, self.reduce)
         if self.decay != 0.0:
-            dw = dw - (dt * self.decay) * weight
+            # a shared weight receives reduce_b of the per-stream Δ: the decay counts B times under "sum"
+            n = pre.shape[0] if (weight.dim() == 2 and self.reduce == "sum") else 1
+            dw = dw - (dt * self.decay * n) * weight
         return dw, state

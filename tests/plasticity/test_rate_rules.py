@@ -20,7 +20,7 @@ def test_hebb_one_step_formula_shared_and_per_stream():
     expected = 0.1 * (0.7 * (y.T @ x) / 4 - 0.3 * w)
     torch.testing.assert_close(dw, expected, rtol=1e-13, atol=0)
     summed, _ = Hebb(eta=0.7, decay=0.3, reduce="sum").delta(w, x, y, rule.init_state(w, 4), dt=0.1)
-    torch.testing.assert_close(summed, 0.1 * (0.7 * (y.T @ x) - 0.3 * w), rtol=1e-13, atol=0)
+    torch.testing.assert_close(summed, 0.1 * (0.7 * (y.T @ x) - 4 * 0.3 * w), rtol=1e-13, atol=0)
     wb = w.expand(4, 2, 3).clone()
     per, _ = rule.delta(wb, x, y, rule.init_state(wb), dt=0.1)
     torch.testing.assert_close(per, 0.1 * (0.7 * y[:, :, None] * x[:, None, :] - 0.3 * wb), rtol=1e-13, atol=0)
@@ -60,8 +60,8 @@ def test_oja_converges_to_top_principal_component_with_unit_norm():
     rule = Oja(eta=0.2)
     w = 0.1 * torch.randn(1, n, generator=g, dtype=F64)
     s = rule.init_state(w, 64)
-    for _ in range(1500):
-        x = torch.randn(64, n, generator=g, dtype=F64) @ chol.T
+    xs = (torch.randn(1500 * 64, n, generator=g, dtype=F64) @ chol.T).reshape(1500, 64, n)
+    for x in xs:
         y = x @ w.T
         dw, s = rule.delta(w, x, y, s, dt=0.1)
         w = apply(w, dw)
