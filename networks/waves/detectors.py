@@ -60,9 +60,10 @@ def fft_diag_power(activity: Tensor, generator: torch.Generator | None = None) -
 def lag_decodability(h: Tensor, u: Tensor, max_lag: int, ridge: float = 1e-6) -> Tensor:
     """Held-out ``R²`` of ridge-decoding ``u(t−k)`` from ``h(t)``, ``k = 0 … max_lag`` (shape ``(max_lag+1,)``).
 
-    ``h (T, N)``, ``u (T, m)`` or ``(T,)``. For each lag the samples ``t ≥ k`` are split in two halves in
-    time; the map (with intercept) is fit on the first and ``R² = 1 − SSE/SST`` (averaged over the m
-    outputs) is computed on the second.
+    One stream: ``h (T, N)``, ``u (T, m)`` or ``(T,)`` — the samples ``t ≥ k`` are split in two halves in
+    time. Many streams: ``h (B, T, N)``, ``u (B, T, m)`` — samples are all ``(b, t ≥ k)``, split by stream
+    (first half fit, second half scored). The map has an intercept and a ridge
+    ``λ · mean‖x‖²``; ``R² = 1 − SSE/SST`` is averaged over the m outputs.
 
     >>> u = torch.rand(200, generator=torch.Generator().manual_seed(0))
     >>> h = torch.stack([u, torch.roll(u, 1)], 1)           # h(t) = [u(t), u(t−1)]
@@ -70,25 +71,37 @@ def lag_decodability(h: Tensor, u: Tensor, max_lag: int, ridge: float = 1e-6) ->
     >>> bool(r2[0] > 0.99 and r2[1] > 0.99 and r2[2] < 0.5)
     True
     """
-    if u.dim() == 1:
-        u = u[:, None]
-    if h.dim() != 2 or u.dim() != 2 or h.shape[0] != u.shape[0]:
-        raise ValueError(f"h must be (T, N) and u (T, m) with the same T; got {tuple(h.shape)}, {tuple(u.shape)}")
-    T = h.shape[0]
-    if max_lag < 0 or T - max_lag < 8:
-        raise ValueError(f"max_lag={max_lag} must be >= 0 and leave at least 8 samples (T={T})")
+    batched = h.dim() == 3
+    if u.dim() == h.dim() - 1:
+        u = u.unsqueeze(-1)
+    if h.dim() not in (2, 3) or u.dim() != h.dim() or h.shape[:-1] != u.shape[:-1]:
+        raise ValueError(f"h must be (T, N) or (B, T, N) and u (T, m) or (B, T, m) with matching leading "
+                         f"dimensions; got {tuple(h.shape)}, {tuple(u.shape)}")
+    h = h.detach().to(torch.float64)
+    u = u.detach().to(torch.float64)
+    if not batched:
+        h, u = h.unsqueeze(0), u.unsqueeze(0)
+    B, T = h.shape[:2]
+    if max_lag < 0 or (T - max_lag) * B < 8 or (batched and B < 2):
+        raise ValueError(f"max_lag={max_lag} must be >= 0 and leave at least 8 samples (B={B}, T={T}); "
+                         "batched input needs B >= 2 streams")
     if ridge < 0:
         raise ValueError(f"ridge={ridge} must be >= 0")
-    h = h.to(torch.float64)
-    u = u.to(torch.float64)
     out = []
     for k in range(max_lag + 1):
-        X, Y = h[k:], u[:T - k]
-        n = X.shape[0] // 2
-        Xa, Ya, Xb, Yb = X[:n], Y[:n], X[n:], Y[n:]
+        X, Y = h[:, k:], u[:, :T - k]
+        if batched:
+            nb = B // 2
+            Xa, Ya = X[:nb].reshape(-1, X.shape[-1]), Y[:nb].reshape(-1, Y.shape[-1])
+            Xb, Yb = X[nb:].reshape(-1, X.shape[-1]), Y[nb:].reshape(-1, Y.shape[-1])
+        else:
+            X, Y = X[0], Y[0]
+            n = X.shape[0] // 2
+            Xa, Ya, Xb, Yb = X[:n], Y[:n], X[n:], Y[n:]
         mx, my = Xa.mean(0), Ya.mean(0)
         Xc, Yc = Xa - mx, Ya - my
-        A = Xc.T @ Xc + ridge * torch.eye(X.shape[1], dtype=X.dtype) * max(1.0, float(Xc.pow(2).sum()) / max(n, 1))
+        scale = max(1.0, float(Xc.pow(2).sum()) / max(Xc.shape[0], 1))
+        A = Xc.T @ Xc + ridge * scale * torch.eye(X.shape[-1], dtype=X.dtype)
         beta = torch.linalg.lstsq(A, Xc.T @ Yc).solution
         pred = (Xb - mx) @ beta + my
         sse = ((Yb - pred) ** 2).sum(0)

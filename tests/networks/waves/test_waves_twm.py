@@ -108,7 +108,7 @@ def test_pure_step_equals_rollout_and_does_not_mutate():
     assert torch.equal(state.buffer, before)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(split=st.integers(0, 40), seed=st.integers(0, 2**16))
 def test_streaming_split_invariance(split, seed):
     g = torch.Generator().manual_seed(seed)

@@ -1,0 +1,16 @@
+"""Every docstring example in networks.waves runs and prints what it claims."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["bases", "boundaries", "boundary_learning", "detectors", "elman", "linear_hds", "scan_op",
+           "scan_reference", "spectra", "twm", "wrnn", "__init__"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    mod = importlib.import_module("networks.waves" if name == "__init__" else f"networks.waves.{name}")
+    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert res.attempted > 0, f"{name} has no examples"
+    assert res.failed == 0
