@@ -38,7 +38,7 @@ from .kernels import SIGNALS, Dense, Subspace, subspace_eligible
 from .model import GSEMM, State
 
 METHODS = ("euler", "rk4", "split")
-BACKENDS = ("auto", "dense", "subspace")
+BACKENDS = ("auto", "dense", "subspace", "native")
 
 
 @dataclass
@@ -168,6 +168,10 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     if not (torch.isfinite(v).all() and torch.isfinite(s).all()):
         raise ValueError("state contains NaN or inf")
 
+    if backend == "native":  # compiled C loop (networks/gsemm/native.py); raises if it cannot be built
+        from .native import simulate_native
+        return simulate_native(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
+                               record=record, inputs=inputs)
     why = subspace_eligible(model, inputs)
     if backend == "subspace" and why:
         raise ValueError(f"backend='subspace' was requested but does not apply: {why}; use backend='dense'")

@@ -97,7 +97,10 @@ class LogCosh(Lagrangian):
         g = self.gain * x
         # log cosh(g) = |g| + log1p(exp(-2|g|)) - log 2, stable for large |g|
         a = g.abs()
-        return (a + torch.log1p(torch.exp(-2.0 * a)) - math.log(2.0)).sum(-1) / self.gain
+        # exp(-2a) is clamped at a = 20 (error < 5e-18 absolute) so that it never produces subnormal
+        # numbers, whose arithmetic is ~100x slower on x86 CPUs.
+        tail = torch.log1p(torch.exp(-2.0 * torch.clamp(a, max=20.0)))
+        return (a + tail - math.log(2.0)).sum(-1) / self.gain
 
     def act(self, x):
         return torch.tanh(self.gain * x)

@@ -245,13 +245,21 @@ class GSEMM:
         """Mattis overlaps :math:`m_μ = ξ^{(μ)}·v / N`, shape (B, P)."""
         return xi_t(self.xi, v) / self.N
 
-    def regime(self) -> Tensor | float:
-        """Regime indicator :math:`β N |1 − r|`, r = α_s/α_c (β of a softmax hidden layer, else 1).
+    def transition_ratio(self) -> Tensor | float:
+        """The ratio r that decides static (r > 1) versus sequence (r < 1) memory.
 
-        Escape-time theory needs it ≫ 1 (a sharp softmax); r < 1 replays, r > 1 is static.
+        In this √α_s-symmetric parametrisation a retrieved memory has v ≈ √α_s ξ, so the self term of
+        the hidden input is α_s N and the delayed cross term α_c β_d √α_s N: r = √α_s/(α_c β_d).
+        With α_s = 1 and β_d = 1 this is the α_s/α_c of EDEN's parametrisation (h = α_sΞᵀv + …),
+        which the escape-time law T_esc = −T_d ln(1 − √r) is written in.
         """
+        return self.sqrt_alpha_s / (self.alpha_c * self.beta_d)
+
+    def regime(self) -> Tensor | float:
+        """Regime indicator :math:`β N |1 − r|` with r = :meth:`transition_ratio` (β of a softmax
+        hidden layer, else 1). The escape-time law needs it ≫ 1 (a sharp softmax)."""
         beta = getattr(self.hidden, "beta", 1.0)
-        r = self.alpha_s / self.alpha_c
+        r = self.transition_ratio()
         return beta * self.N * abs(1 - r)
 
 
