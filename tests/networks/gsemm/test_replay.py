@@ -24,7 +24,7 @@ def test_static_limit_is_hopfield_retrieval(model):
         net = lisem(xi / math.sqrt(N), cycle(P, dtype=D), alpha_s=4.0, alpha_c=0.0, gain=1.0)
         scale = None
     cues = torch.stack([masked_cue(xi[:, mu], 0.25, mode="random", generator=g) for mu in range(P)])
-    final, _ = simulate(net, net.init_state(cues), steps=1000, dt=0.01, method="rk4", record=())
+    final, _ = simulate(net, net.init_state(cues), steps=3000, dt=0.01, method="rk4", record=())
     if model == "dsem":
         # the fixed point is the one-step map v = √α_s Ξ softmax(β √α_s Ξᵀ v), ≈ √α_s ξ^μ
         # ≈ √α_s ξ^μ up to the softmax tail of the other memories (e^{-β α_s N Δm}, here ~1e-4)
