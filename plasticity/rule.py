@@ -65,6 +65,7 @@ __all__ = [
     "check_inputs",
     "check_time_constant",
     "check_trace",
+    "resolve_batch",
     "decay_factor",
     "outer",
     "scale_rows",
