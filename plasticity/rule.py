@@ -180,7 +180,15 @@ def check_trace(name: str, trace: Any, shape: tuple[int, ...]) -> None:
 
 
 def resolve_batch(weight: Tensor, batch: int | None) -> int:
-    """Batch size for ``init_state``: ``weight.shape[0]`` for a per-stream weight, else ``batch`` or 1."""
+    """Batch size for ``init_state``: ``weight.shape[0]`` for a per-stream weight, else ``batch`` or 1.
+
+    Raises ``ValueError`` for a weight that is not 2-D/3-D, a non-positive ``batch``, or a ``batch`` that
+    contradicts a per-stream weight.
+
+    >>> import torch
+    >>> resolve_batch(torch.zeros(4, 2, 3), None), resolve_batch(torch.zeros(2, 3), 8)
+    (4, 8)
+    """
     if not isinstance(weight, Tensor) or weight.dim() not in (2, 3):
         shape = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
         raise ValueError(f"weight must have shape (n_post, n_pre) or (B, n_post, n_pre); got {shape}")

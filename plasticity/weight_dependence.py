@@ -3,7 +3,6 @@ r"""Weight dependence of a rule's update: additive (hard bounds) or multiplicati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 
 import torch
 from torch import Tensor
