@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasticity import Oja, apply, to_grad
-from _plasticity_helpers import F64
+from ._plasticity_helpers import F64
 
 
 def test_apply_adds_and_clips_without_mutating():

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasticity import PairSTDP
-from _plasticity_helpers import F64, pair_oracle, run_single_synapse
+from ._plasticity_helpers import F64, pair_oracle, run_single_synapse
 
 A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS = 0.01, 0.012, 17.0, 34.0
 # Float64 tolerance: the simulated value is a product of ~|Δt|/dt rounded decay factors; with ≤ 100

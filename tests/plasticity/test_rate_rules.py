@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from plasticity import BCM, Hebb, Oja, apply
-from _plasticity_helpers import F64
+from ._plasticity_helpers import F64
 
 
 def test_hebb_one_step_formula_shared_and_per_stream():

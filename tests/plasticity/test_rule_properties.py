@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from plasticity import (BCM, Additive, Hebb, Modulated, Multiplicative, Oja, PairSTDP, Sum, TripletSTDP,
                         apply)
-from _plasticity_helpers import F64
+from ._plasticity_helpers import F64
 
 # name -> factory(reduce) ; every rule the package ships, plus wrappers and a composite
 FACTORIES = {

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from plasticity import Hebb, Modulated, PairSTDP
-from _plasticity_helpers import F64, spike_raster
+from ._plasticity_helpers import F64, spike_raster
 
 A_PLUS, A_MINUS, TAU, TAU_E, ETA = 0.02, 0.025, 10.0, 200.0, 0.5
 

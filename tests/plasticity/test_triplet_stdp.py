@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasticity import PairSTDP, TripletSTDP
-from _plasticity_helpers import pair_oracle, run_single_synapse, triplet_oracle
+from ._plasticity_helpers import pair_oracle, run_single_synapse, triplet_oracle
 
 N_PAIRINGS = 15
 

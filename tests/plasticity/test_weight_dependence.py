@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasticity import Additive, Hebb, Multiplicative, PairSTDP, apply
-from _plasticity_helpers import F64
+from ._plasticity_helpers import F64
 
 
 def _stdp():
