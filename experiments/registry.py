@@ -25,6 +25,9 @@ CATALOG: dict[str, str] = {
     "escape_time": "experiments.gsemm.escape_time",
     "capacity": "experiments.gsemm.capacity",
     "time_cells": "experiments.gsemm.time_cells",
+    "emt": "experiments.waves.emt",
+    "wave_copy": "experiments.waves.wave_copy",
+    "wave_adding": "experiments.waves.wave_adding",
 }
 
 

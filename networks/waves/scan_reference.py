@@ -30,7 +30,6 @@ Example
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as Fn
 from torch import Tensor
 
 STRUCTURES = ("dense", "ring")
@@ -62,12 +61,17 @@ def check_scan_args(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activ
 
 
 def recurrent_mix(weight: Tensor, h: Tensor, structure: str) -> Tensor:
-    """``R h`` for ``h (B, H)``: dense ``h Wᵀ`` or the circular 3-tap channel convolution."""
+    """``R h`` for ``h (B, H)``: dense ``h Wᵀ`` or the circular 3-tap channel convolution.
+
+    The ring uses three rolled copies and one contraction (equal to ``conv1d`` with circular padding, and
+    several times faster than it on small CPU tensors).
+    """
     if structure == "dense":
         return h @ weight.T
     B, c = h.shape[0], weight.shape[0]
     hr = h.reshape(B, c, -1)
-    return Fn.conv1d(Fn.pad(hr, (1, 1), mode="circular"), weight).reshape(B, -1)
+    taps = torch.stack([torch.roll(hr, 1, -1), hr, torch.roll(hr, -1, -1)], dim=2)   # h[i-1], h[i], h[i+1]
+    return torch.einsum("ock,bckn->bon", weight, taps).reshape(B, -1)
 
 
 def recurrent_mix_transpose(weight: Tensor, d: Tensor, structure: str) -> Tensor:

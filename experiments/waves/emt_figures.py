@@ -1,0 +1,93 @@
+"""Figures of the `emt` experiment (matplotlib, imported lazily by the experiment)."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def spectrum_figure(res: dict, title: str):
+    """Eigenvalues of W_hh over the eigenvalues of Φ, with the unit circle."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    th = torch.linspace(0, 2 * math.pi, 200)
+    ax.plot(th.cos(), th.sin(), color="0.7", lw=1)
+    ew, ep = res["_eig_W"], res["_eig_phi"]
+    ax.scatter(ep.real, ep.imag, s=60, facecolors="none", edgecolors="tab:red", label="Φ (theory)")
+    ax.scatter(ew.real, ew.imag, s=8, color="tab:blue", label="W_hh (trained)")
+    ax.set_aspect("equal")
+    ax.set_title(f"{title}\n{res['eig_count']} eigenvalues |λ|>0.8, spectral error {res['spectral_error']:.2e} rad",
+                 fontsize=8)
+    ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def basis_matrix_figure(res: dict, s: int, title: str):
+    """Ψ⁺ W_hh Ψ as an image (shift blocks appear as identity blocks)."""
+    import matplotlib.pyplot as plt
+    A = res["_W_basis"]
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    lim = float(A.abs().quantile(0.995).clamp_min(1e-6))
+    im = ax.imshow(A, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    n = A.shape[0]
+    for k in range(1, s):
+        ax.axhline(k * n / s - 0.5, color="0.6", lw=0.4)
+        ax.axvline(k * n / s - 0.5, color="0.6", lw=0.4)
+    ax.set_title(f"W_hh in the wave basis (Ψ⁺WΨ)\n{title}", fontsize=8)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def wave_figure(res: dict, s: int, title: str, frames: int = 12):
+    """Ψ*h(t) as an s×d grid for consecutive t: the stored variables travel one block per step."""
+    import matplotlib.pyplot as plt
+    z = res["_z"]
+    t0 = max(0, s - 2)
+    frames = min(frames, z.shape[0] - t0)
+    fig, axes = plt.subplots(1, frames, figsize=(1.3 * frames, 2.2))
+    lim = float(z.abs().quantile(0.99).clamp_min(1e-6))
+    for j, ax in enumerate(axes):
+        ax.imshow(z[t0 + j], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_title(f"t={t0 + j}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0].set_ylabel("block (oldest→newest)", fontsize=6)
+    fig.suptitle(f"Ψ*h(t) (rows: s blocks, cols: d dims); wave-shift score {res['wave_shift_score']:.3f} — {title}",
+                 fontsize=8)
+    return fig
+
+
+def training_figure(runs: list[dict]):
+    """Training loss and bit accuracy of every run."""
+    import matplotlib.pyplot as plt
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for r in runs:
+        lab = f"{r['task']} L2={r['l2']:g}"
+        st, lo = zip(*r["history"]["loss"])
+        a1.semilogy(st, lo, label=lab, lw=1)
+        st, ac = zip(*r["history"]["acc"])
+        a2.plot(st, ac, label=lab, lw=1)
+    a1.set_xlabel("step")
+    a1.set_ylabel("train MSE")
+    a2.set_xlabel("step")
+    a2.set_ylabel("train bit accuracy")
+    a2.legend(fontsize=6)
+    return fig
+
+
+def table_figure(rows: list[dict]):
+    """Test bit accuracy at the test horizon per task and L2 (the EMT-table pattern)."""
+    import matplotlib.pyplot as plt
+    tasks = sorted({r["task"] for r in rows}, key=[r["task"] for r in rows].index)
+    l2s = sorted({r["l2"] for r in rows})
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(tasks), 3))
+    w = 0.8 / max(len(l2s), 1)
+    for j, l2 in enumerate(l2s):
+        vals = [next((r["test_acc"] for r in rows if r["task"] == t and r["l2"] == l2), float("nan")) for t in tasks]
+        ax.bar([i + j * w for i in range(len(tasks))], vals, width=w, label=f"L2={l2:g}")
+    ax.axhline(0.5, color="0.5", ls="--", lw=0.8)
+    ax.set_xticks([i + w * (len(l2s) - 1) / 2 for i in range(len(tasks))], tasks, fontsize=7)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("test bit accuracy")
+    ax.legend(fontsize=7)
+    return fig

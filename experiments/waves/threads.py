@@ -1,0 +1,35 @@
+"""Intra-op thread count for the small recurrent models of the wave experiments.
+
+Step loops over small tensors are dominated by per-op overhead; with several intra-op threads on a busy
+machine each tiny op pays thread wake-ups (measured here: 3 s vs 0.02 s per wRNN training step with 2 vs 1
+threads on a loaded 2-core box). :func:`cpu_threads` sets the count for the duration of a run and restores it.
+
+Example
+-------
+>>> import torch
+>>> before = torch.get_num_threads()
+>>> with cpu_threads(1):
+...     torch.get_num_threads()
+1
+>>> torch.get_num_threads() == before
+True
+"""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int):
+    """Temporarily ``torch.set_num_threads(n)``; ``n = 0`` leaves the setting alone."""
+    if n < 0:
+        raise ValueError(f"threads={n} must be >= 0 (0 keeps torch's default)")
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
