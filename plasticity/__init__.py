@@ -16,6 +16,8 @@ from .stdp import PairSTDP, PairSTDPState
 from .three_factor import Modulated, ModulatedState
 from .triplet import TripletSTDP, TripletSTDPState
 from .weight_dependence import Additive, Multiplicative
+from .energy import (Contrastive, ContrastiveState, EnergyGradient, GSEMMPhi, GSEMMXi, authors_rule,
+                     contrastive_grad, energy_grad, gsemm_phi_grad, gsemm_xi_grad)
 
 __all__ = [
     "Rule",
@@ -36,4 +38,14 @@ __all__ = [
     "Multiplicative",
     "Modulated",
     "ModulatedState",
+    "energy_grad",
+    "contrastive_grad",
+    "EnergyGradient",
+    "Contrastive",
+    "ContrastiveState",
+    "gsemm_xi_grad",
+    "gsemm_phi_grad",
+    "GSEMMXi",
+    "GSEMMPhi",
+    "authors_rule",
 ]
