@@ -31,7 +31,7 @@
 #include <omp.h>
 #endif
 
-#define GSEMM_ABI 1
+#define GSEMM_ABI 2
 
 /* Must match networks/gsemm/native.py:_Args field for field. */
 typedef struct {
@@ -47,6 +47,7 @@ typedef struct {
     int64_t has_h;                   /* 1: T_h > 0 and h is a state (B,P) */
     double gain, beta, scale;
     double T_f, T_d, T_h, dt;
+    const void *xi;                  /* Xi: (N,P) or (B,N,P) */
     const void *xiT;                 /* Xi transposed: (P,N) or (B,P,N) */
     const void *phi;                 /* (P,P) or (B,P,P), Phi[mu,nu] = 1 encodes mu -> nu */
     const void *sqrt_as, *alpha_c, *beta_d; /* (B,) each */
@@ -103,15 +104,17 @@ int64_t gsemm_has_openmp(void) {
 
 #else /* ------------------------------------------------------------------- body, per REAL type */
 
-/* Per-stream context: weights, coefficients (cast to REAL as torch casts Python scalars) and
- * scratch vectors. */
+/* Context of a group of G streams that share the weights (G = 1 with per-stream weights): the
+ * group's rows of v, s, h and of the inputs are contiguous (G,N)/(G,P) slabs. Coefficients are cast
+ * to REAL as torch casts Python scalars. */
 typedef struct {
-    int64_t N, P;
-    const REAL *xiT, *phi;
-    REAL sa, ac, bd;
-    int feature, hidden, degree, has_h;
+    int64_t N, P, G;
+    const REAL *xi, *xiT, *phi;
+    const REAL *sa, *ac, *bd;          /* per stream of the group */
+    int feature, hidden, degree;
     REAL gain, beta, scale, T_f, T_d, T_h;
-    REAL *g, *t, *t2, *hh, *p, *q, *y; /* g,q: N; t,t2,hh,p,y: P */
+    REAL *g, *q;                       /* G*N scratch */
+    REAL *t, *t2, *hh, *p, *y;         /* G*P scratch */
 } FN(ctx);
 
 /* a . b with a fixed LANES-way split (vectorises without reassociation flags). */
@@ -127,14 +130,114 @@ static REAL FN(dot)(const REAL *restrict a, const REAL *restrict b, int64_t n) {
     return acc[0];
 }
 
-/* out = Xi^T x  (P),  xiT is (P,N). */
-static void FN(xt)(const REAL *restrict xiT, const REAL *restrict x, REAL *restrict out, int64_t N, int64_t P) {
-    for (int64_t p = 0; p < P; p++) out[p] = FN(dot)(xiT + p * N, x, N);
+/* Four dots a . x_r (x_r = x + r*n, r < 4) sharing the loads of a; each one bit-identical to dot(). */
+static void FN(dot4)(const REAL *restrict a, const REAL *restrict x, int64_t n, REAL *restrict out,
+                     int64_t ostride) {
+    const REAL *restrict x0 = x, *restrict x1 = x + n, *restrict x2 = x + 2 * n, *restrict x3 = x + 3 * n;
+    REAL a0[LANES], a1[LANES], a2[LANES], a3[LANES];
+    for (int k = 0; k < LANES; k++) a0[k] = a1[k] = a2[k] = a3[k] = 0;
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int k = 0; k < LANES; k++) {
+            const REAL ak = a[i + k];
+            a0[k] += ak * x0[i + k];
+            a1[k] += ak * x1[i + k];
+            a2[k] += ak * x2[i + k];
+            a3[k] += ak * x3[i + k];
+        }
+    for (int k = 0; i + k < n; k++) {
+        const REAL ak = a[i + k];
+        a0[k] += ak * x0[i + k];
+        a1[k] += ak * x1[i + k];
+        a2[k] += ak * x2[i + k];
+        a3[k] += ak * x3[i + k];
+    }
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) {
+            a0[k] += a0[k + w];
+            a1[k] += a1[k + w];
+            a2[k] += a2[k + w];
+            a3[k] += a3[k + w];
+        }
+    out[0] = a0[0];
+    out[ostride] = a1[0];
+    out[2 * ostride] = a2[0];
+    out[3 * ostride] = a3[0];
 }
 
-/* out = Xi q  (N): out[n] = sum_p q[p] xiT[p,n], summed in p order, in register blocks of XB. */
-static void FN(xm)(const REAL *restrict xiT, const REAL *restrict q, REAL *restrict out, int64_t N, int64_t P) {
-    int64_t n0 = 0;
+/* Xi^T x for wide P (P >= XB/4), from Xi (N,P): out[p] = sum_n x[n] xi[n,p] in n order, p in register
+ * blocks of XB; R (1..4) streams share the loads of Xi; every row bit-identical to the R = 1 result. */
+static void FN(xtn)(const REAL *restrict xi, const REAL *restrict X, REAL *restrict out, int64_t N, int64_t P,
+                    int R) {
+    int64_t p0 = 0;
+    if (R == 4) {
+        for (; p0 + XB <= P; p0 += XB) {
+            REAL a0[XB], a1[XB], a2[XB], a3[XB];
+            for (int k = 0; k < XB; k++) a0[k] = a1[k] = a2[k] = a3[k] = 0;
+            for (int64_t n = 0; n < N; n++) {
+                const REAL x0 = X[n], x1 = X[N + n], x2 = X[2 * N + n], x3 = X[3 * N + n];
+                const REAL *restrict row = xi + n * P + p0;
+                for (int k = 0; k < XB; k++) {
+                    a0[k] += x0 * row[k];
+                    a1[k] += x1 * row[k];
+                    a2[k] += x2 * row[k];
+                    a3[k] += x3 * row[k];
+                }
+            }
+            for (int k = 0; k < XB; k++) {
+                out[p0 + k] = a0[k];
+                out[P + p0 + k] = a1[k];
+                out[2 * P + p0 + k] = a2[k];
+                out[3 * P + p0 + k] = a3[k];
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        const REAL *restrict x = X + r * N;
+        REAL *restrict o = out + r * P;
+        int64_t q0 = p0;
+        for (; q0 + XB <= P; q0 += XB) {
+            REAL acc[XB];
+            for (int k = 0; k < XB; k++) acc[k] = 0;
+            for (int64_t n = 0; n < N; n++) {
+                const REAL xn = x[n];
+                const REAL *restrict row = xi + n * P + q0;
+                for (int k = 0; k < XB; k++) acc[k] += xn * row[k];
+            }
+            for (int k = 0; k < XB; k++) o[q0 + k] = acc[k];
+        }
+        if (q0 < P) {
+            for (int64_t p = q0; p < P; p++) o[p] = 0;
+            for (int64_t n = 0; n < N; n++) {
+                const REAL xn = x[n];
+                const REAL *restrict row = xi + n * P;
+                for (int64_t p = q0; p < P; p++) o[p] += xn * row[p];
+            }
+        }
+    }
+}
+
+/* out (G,P) = X (G,N) Xi, i.e. Xi^T x per stream. Narrow P: LANES-split dots over the rows of xiT (P,N);
+ * wide P: xtn over xi (N,P). The choice depends on P only, so results do not depend on the grouping. */
+static void FN(xt)(const FN(ctx) *c, const REAL *restrict X, REAL *restrict out, int64_t G) {
+    const int64_t N = c->N, P = c->P;
+    if (4 * P >= XB) {
+        int64_t g = 0;
+        for (; g + 4 <= G; g += 4) FN(xtn)(c->xi, X + g * N, out + g * P, N, P, 4);
+        for (; g < G; g++) FN(xtn)(c->xi, X + g * N, out + g * P, N, P, 1);
+        return;
+    }
+    for (int64_t p = 0; p < P; p++) {
+        const REAL *a = c->xiT + p * N;
+        int64_t g = 0;
+        for (; g + 4 <= G; g += 4) FN(dot4)(a, X + g * N, N, out + g * P + p, P);
+        for (; g < G; g++) out[g * P + p] = FN(dot)(a, X + g * N, N);
+    }
+}
+
+/* out (N) = Xi q: out[n] = sum_p q[p] xiT[p,n], summed in p order, in register blocks of XB. */
+static void FN(xm1)(const REAL *restrict xiT, const REAL *restrict q, REAL *restrict out, int64_t N, int64_t P,
+                    int64_t n0) {
     for (; n0 + XB <= N; n0 += XB) {
         REAL acc[XB];
         const REAL q0 = q[0];
@@ -154,6 +257,51 @@ static void FN(xm)(const REAL *restrict xiT, const REAL *restrict q, REAL *restr
             for (int64_t n = n0; n < N; n++) out[n] += qp * row[n];
         }
     }
+}
+
+/* Four streams at once (q: 4 rows of stride P, out: 4 rows of stride N), sharing the loads of Xi;
+ * each row bit-identical to xm1(). */
+static void FN(xm4)(const REAL *restrict xiT, const REAL *restrict q, REAL *restrict out, int64_t N, int64_t P) {
+    int64_t n0 = 0;
+    for (; n0 + XB <= N; n0 += XB) {
+        REAL a0[XB], a1[XB], a2[XB], a3[XB];
+        {
+            const REAL q0 = q[0], q1 = q[P], q2 = q[2 * P], q3 = q[3 * P];
+            const REAL *restrict row = xiT + n0;
+            for (int k = 0; k < XB; k++) {
+                a0[k] = q0 * row[k];
+                a1[k] = q1 * row[k];
+                a2[k] = q2 * row[k];
+                a3[k] = q3 * row[k];
+            }
+        }
+        for (int64_t p = 1; p < P; p++) {
+            const REAL q0 = q[p], q1 = q[P + p], q2 = q[2 * P + p], q3 = q[3 * P + p];
+            const REAL *restrict row = xiT + p * N + n0;
+            for (int k = 0; k < XB; k++) {
+                a0[k] += q0 * row[k];
+                a1[k] += q1 * row[k];
+                a2[k] += q2 * row[k];
+                a3[k] += q3 * row[k];
+            }
+        }
+        for (int k = 0; k < XB; k++) {
+            out[n0 + k] = a0[k];
+            out[N + n0 + k] = a1[k];
+            out[2 * N + n0 + k] = a2[k];
+            out[3 * N + n0 + k] = a3[k];
+        }
+    }
+    if (n0 < N)
+        for (int r = 0; r < 4; r++) FN(xm1)(xiT, q + r * P, out + r * N, N, P, n0);
+}
+
+/* out (G,N) = Q (G,P) Xi^T, i.e. Xi q per stream. */
+static void FN(xm)(const REAL *restrict xiT, const REAL *restrict Q, REAL *restrict out, int64_t N, int64_t P,
+                   int64_t G) {
+    int64_t g = 0;
+    for (; g + 4 <= G; g += 4) FN(xm4)(xiT, Q + g * P, out + g * N, N, P);
+    for (; g < G; g++) FN(xm1)(xiT, Q + g * P, out + g * N, N, P, 0);
 }
 
 /* out = Phi^T y: out[nu] = sum_mu Phi[mu,nu] y[mu]. */
@@ -180,14 +328,14 @@ static REAL FN(powi)(REAL r, int d) {
     }
 }
 
-/* sigma_f(x); identity returns x itself. */
+/* sigma_f(x) over n entries; identity returns x itself. */
 static const REAL *FN(act_f)(const FN(ctx) *c, const REAL *x, REAL *buf, int64_t n) {
     if (c->feature == 0) return x;
     for (int64_t i = 0; i < n; i++) buf[i] = TANH(c->gain * x[i]);
     return buf;
 }
 
-/* sigma_h(x) over P units. */
+/* sigma_h(x) over P units (one stream). */
 static void FN(act_h)(const FN(ctx) *c, const REAL *restrict x, REAL *restrict out) {
     const int64_t P = c->P;
     if (c->hidden == 0) {
@@ -216,7 +364,7 @@ static void FN(act_h)(const FN(ctx) *c, const REAL *restrict x, REAL *restrict o
     }
 }
 
-/* L_h(x) */
+/* L_h(x) (one stream) */
 static REAL FN(value_h)(const FN(ctx) *c, const REAL *x) {
     const int64_t P = c->P;
     if (c->hidden == 0) {
@@ -243,7 +391,7 @@ static REAL FN(value_h)(const FN(ctx) *c, const REAL *x) {
     }
 }
 
-/* u^T (Hess L_h)(x) u, p = sigma_h(x) */
+/* u^T (Hess L_h)(x) u with p = sigma_h(x) (one stream) */
 static REAL FN(hq_h)(const FN(ctx) *c, const REAL *x, const REAL *p, const REAL *u) {
     const int64_t P = c->P;
     REAL acc = 0;
@@ -265,7 +413,7 @@ static REAL FN(hq_h)(const FN(ctx) *c, const REAL *x, const REAL *p, const REAL 
     return acc;
 }
 
-/* L_f Legendre term v^T sigma_f(v) - L_f(v), g = sigma_f(v) */
+/* v^T sigma_f(v) - L_f(v) with g = sigma_f(v) (one stream) */
 static REAL FN(legendre_f)(const FN(ctx) *c, const REAL *v, const REAL *g) {
     const int64_t N = c->N;
     if (c->feature == 0) {
@@ -276,53 +424,89 @@ static REAL FN(legendre_f)(const FN(ctx) *c, const REAL *v, const REAL *g) {
     const REAL log2 = (REAL)0.6931471805599453;
     for (int64_t i = 0; i < N; i++) {
         const REAL a = FABS(c->gain * v[i]);
-        val += a + LOG1P(EXP((REAL)-2 * a)) - log2;
+        const REAL ac = a < (REAL)20 ? a : (REAL)20; /* as LogCosh.value: no subnormal exp(-2a) */
+        val += a + LOG1P(EXP((REAL)-2 * ac)) - log2;
     }
     return xg - val / c->gain;
 }
 
-/* cross = a_c Phi^T Xi^T s */
-static void FN(cross)(FN(ctx) *c, const REAL *s, REAL *out) {
-    FN(xt)(c->xiT, s, c->t2, c->N, c->P);
-    FN(phi_t)(c->phi, c->t2, c->y, c->P);
-    for (int64_t i = 0; i < c->P; i++) out[i] = c->ac * c->y[i];
+/* cross = a_c Phi^T Xi^T s for the group: S (G,N) -> out (G,P) */
+static void FN(cross)(FN(ctx) *c, const REAL *S, REAL *out) {
+    const int64_t P = c->P;
+    FN(xt)(c, S, c->t2, c->G);
+    for (int64_t g = 0; g < c->G; g++) {
+        FN(phi_t)(c->phi, c->t2 + g * P, c->y + g * P, P);
+        const REAL ac = c->ac[g];
+        for (int64_t i = 0; i < P; i++) out[g * P + i] = ac * c->y[g * P + i];
+    }
 }
 
-/* hh = sqrt(a_s) Xi^T sigma_f(v) + cross (uses c->t); returns sigma_f(v) */
-static const REAL *FN(hidden_in)(FN(ctx) *c, const REAL *v, const REAL *cross, REAL *hh) {
-    const REAL *g = FN(act_f)(c, v, c->g, c->N);
-    FN(xt)(c->xiT, g, c->t, c->N, c->P);
-    for (int64_t i = 0; i < c->P; i++) hh[i] = c->sa * c->t[i] + cross[i];
+/* hh = sqrt(a_s) Xi^T sigma_f(v) + cross for the group (leaves Xi^T sigma_f(v) in c->t); returns sigma_f(v) */
+static const REAL *FN(hidden_in)(FN(ctx) *c, const REAL *V, const REAL *cross, REAL *hh) {
+    const int64_t P = c->P;
+    const REAL *g = FN(act_f)(c, V, c->g, c->G * c->N);
+    FN(xt)(c, g, c->t, c->G);
+    for (int64_t k = 0; k < c->G; k++) {
+        const REAL sa = c->sa[k];
+        for (int64_t i = 0; i < P; i++) hh[k * P + i] = sa * c->t[k * P + i] + cross[k * P + i];
+    }
     return g;
 }
 
-/* (dv/dt, dh/dt) with the slow population frozen (Dense.fast) */
-static void FN(fast)(FN(ctx) *c, const REAL *v, const REAL *h, const REAL *cross, const REAL *inp,
+/* (dv/dt, dh/dt) with the slow population frozen (kernels.Dense.fast), for the group */
+static void FN(fast)(FN(ctx) *c, const REAL *V, const REAL *H, const REAL *cross, const REAL *inp,
                      REAL *restrict dv, REAL *restrict dh) {
-    const int64_t N = c->N, P = c->P;
-    FN(hidden_in)(c, v, cross, c->hh);
-    if (!h) {
-        FN(act_h)(c, c->hh, c->p);
-    } else {
-        FN(act_h)(c, h, c->p);
-        for (int64_t i = 0; i < P; i++) dh[i] = (c->hh[i] - h[i]) / c->T_h;
+    const int64_t N = c->N, P = c->P, G = c->G;
+    FN(hidden_in)(c, V, cross, c->hh);
+    for (int64_t k = 0; k < G; k++) {
+        if (!H) {
+            FN(act_h)(c, c->hh + k * P, c->p + k * P);
+        } else {
+            FN(act_h)(c, H + k * P, c->p + k * P);
+            for (int64_t i = k * P; i < (k + 1) * P; i++) dh[i] = (c->hh[i] - H[i]) / c->T_h;
+        }
     }
-    FN(xm)(c->xiT, c->p, c->q, N, P);
-    const REAL sa = c->sa, T_f = c->T_f;
-    if (inp) {
-        for (int64_t i = 0; i < N; i++) dv[i] = (sa * c->q[i] - v[i] + inp[i]) / T_f;
-    } else {
-        for (int64_t i = 0; i < N; i++) dv[i] = (sa * c->q[i] - v[i]) / T_f;
+    FN(xm)(c->xiT, c->p, c->q, N, P, G);
+    const REAL T_f = c->T_f;
+    for (int64_t k = 0; k < G; k++) {
+        const REAL sa = c->sa[k];
+        const int64_t o = k * N;
+        if (inp) {
+            for (int64_t i = o; i < o + N; i++) dv[i] = (sa * c->q[i] - V[i] + inp[i]) / T_f;
+        } else {
+            for (int64_t i = o; i < o + N; i++) dv[i] = (sa * c->q[i] - V[i]) / T_f;
+        }
     }
 }
 
-/* ds/dt = (beta_d sigma_f(v) - s) / T_d */
-static void FN(slow)(FN(ctx) *c, const REAL *v, const REAL *s, REAL *restrict ds) {
-    const REAL *g = FN(act_f)(c, v, c->g, c->N);
-    for (int64_t i = 0; i < c->N; i++) ds[i] = (c->bd * g[i] - s[i]) / c->T_d;
+/* ds/dt = (beta_d sigma_f(v) - s) / T_d for the group */
+static void FN(slow)(FN(ctx) *c, const REAL *V, const REAL *S, REAL *restrict ds) {
+    const int64_t N = c->N;
+    const REAL *g = FN(act_f)(c, V, c->g, c->G * N);
+    for (int64_t k = 0; k < c->G; k++) {
+        const REAL bd = c->bd[k];
+        for (int64_t i = k * N; i < (k + 1) * N; i++) ds[i] = (bd * g[i] - S[i]) / c->T_d;
+    }
 }
 
-/* Recorded signals of one stream at sample j (Dense.signals). */
+/* A one-stream view of stream k of the group. */
+static FN(ctx) FN(view)(const FN(ctx) *c, int64_t k) {
+    FN(ctx) o = *c;
+    o.G = 1;
+    o.sa += k;
+    o.ac += k;
+    o.bd += k;
+    o.g += k * c->N;
+    o.q += k * c->N;
+    o.t += k * c->P;
+    o.t2 += k * c->P;
+    o.hh += k * c->P;
+    o.p += k * c->P;
+    o.y += k * c->P;
+    return o;
+}
+
+/* Recorded signals of one stream (c is a one-stream view) at sample j (kernels.Dense.signals). */
 static void FN(record)(FN(ctx) *c, const gsemm_args *a, int64_t j, int64_t b, const REAL *v, const REAL *s,
                        const REAL *h, const REAL *inp, REAL *w_n, REAL *w_p1, REAL *w_p2, REAL *w_p3) {
     const int64_t N = c->N, P = c->P, B = a->B;
@@ -331,10 +515,11 @@ static void FN(record)(FN(ctx) *c, const gsemm_args *a, int64_t j, int64_t b, co
     if (a->rec_s) memcpy((REAL *)a->rec_s + rowN, s, (size_t)N * sizeof(REAL));
     if (a->rec_overlaps) {
         REAL *o = (REAL *)a->rec_overlaps + rowP;
-        FN(xt)(c->xiT, v, o, N, P);
+        FN(xt)(c, v, o, 1);
         for (int64_t i = 0; i < P; i++) o[i] = o[i] / (REAL)N;
     }
     if (!(a->rec_hidden || a->rec_energy || a->rec_F || a->rec_S)) return;
+    const REAL sa = c->sa[0], ac = c->ac[0], bd = c->bd[0];
     REAL *cr = w_p1, *hh = w_p2, *p = w_p3;
     FN(cross)(c, s, cr);
     const REAL *g = FN(hidden_in)(c, v, cr, hh); /* c->t = Xi^T g */
@@ -348,11 +533,11 @@ static void FN(record)(FN(ctx) *c, const gsemm_args *a, int64_t j, int64_t b, co
             REAL hp = 0, t1 = 0, t2 = 0;
             for (int64_t i = 0; i < P; i++) hp += h[i] * p[i];
             e = e + (hp - FN(value_h)(c, h));
-            for (int64_t i = 0; i < P; i++) t1 += c->sa * (c->t[i] * p[i]);
+            for (int64_t i = 0; i < P; i++) t1 += sa * (c->t[i] * p[i]);
             e = e - t1;
-            FN(xt)(c->xiT, s, c->t2, N, P);
+            FN(xt)(c, s, c->t2, 1);
             FN(phi_m)(c->phi, p, c->y, P);
-            for (int64_t i = 0; i < P; i++) t2 += c->ac * (c->t2[i] * c->y[i]);
+            for (int64_t i = 0; i < P; i++) t2 += ac * (c->t2[i] * c->y[i]);
             e = e - t2;
         }
         if (inp) e = e - FN(dot)(g, inp, N);
@@ -360,9 +545,9 @@ static void FN(record)(FN(ctx) *c, const gsemm_args *a, int64_t j, int64_t b, co
     }
     if (a->rec_F) {
         /* flow: dv = (sqrt(a_s) Xi p - v + I)/T_f, dh = (hh - h)/T_h */
-        FN(xm)(c->xiT, p, c->q, N, P);
+        FN(xm)(c->xiT, p, c->q, N, P, 1);
         for (int64_t i = 0; i < N; i++) {
-            REAL d = c->sa * c->q[i] - v[i];
+            REAL d = sa * c->q[i] - v[i];
             if (inp) d = d + inp[i];
             w_n[i] = d / c->T_f;
         }
@@ -386,37 +571,39 @@ static void FN(record)(FN(ctx) *c, const gsemm_args *a, int64_t j, int64_t b, co
     if (a->rec_S) {
         /* S = -sum(a_c (Xi Phi p) * ds), ds = (beta_d g - s)/T_d */
         FN(phi_m)(c->phi, p, c->y, P);
-        FN(xm)(c->xiT, c->y, c->q, N, P);
+        FN(xm)(c->xiT, c->y, c->q, N, P, 1);
         REAL acc = 0;
         for (int64_t i = 0; i < N; i++) {
-            const REAL ds = (c->bd * g[i] - s[i]) / c->T_d;
-            acc += c->ac * (c->q[i] * ds);
+            const REAL ds = (bd * g[i] - s[i]) / c->T_d;
+            acc += ac * (c->q[i] * ds);
         }
         ((REAL *)a->rec_S)[row1] = -acc;
     }
 }
 
-static const REAL *FN(input_at)(const gsemm_args *a, int64_t i, int64_t b) {
+/* Input rows of the group starting at stream b0 at step i (a (G,N) slab), or NULL. */
+static const REAL *FN(input_at)(const gsemm_args *a, int64_t i, int64_t b0) {
     if (a->input_mode == 0) return NULL;
-    if (a->input_mode == 1) return (const REAL *)a->inputs + b * a->N;
-    return (const REAL *)a->inputs + (i * a->B + b) * a->N;
+    if (a->input_mode == 1) return (const REAL *)a->inputs + b0 * a->N;
+    return (const REAL *)a->inputs + (i * a->B + b0) * a->N;
 }
 
-/* All steps of stream b. Returns 0, or 1 when scratch memory cannot be allocated. */
-static int FN(run_stream)(const gsemm_args *a, int64_t b) {
-    const int64_t N = a->N, P = a->P;
+/* All steps of streams b0 .. b0+G-1. Returns 0, or 1 when scratch memory cannot be allocated. */
+static int FN(run_group)(const gsemm_args *a, int64_t b0, int64_t G) {
+    const int64_t N = a->N, P = a->P, GN = G * N, GP = G * P;
     FN(ctx) c;
     c.N = N;
     c.P = P;
-    c.xiT = (const REAL *)a->xiT + (a->xi_batched ? b * P * N : 0);
-    c.phi = (const REAL *)a->phi + (a->phi_batched ? b * P * P : 0);
-    c.sa = ((const REAL *)a->sqrt_as)[b];
-    c.ac = ((const REAL *)a->alpha_c)[b];
-    c.bd = ((const REAL *)a->beta_d)[b];
+    c.G = G;
+    c.xi = (const REAL *)a->xi + (a->xi_batched ? b0 * P * N : 0);
+    c.xiT = (const REAL *)a->xiT + (a->xi_batched ? b0 * P * N : 0);
+    c.phi = (const REAL *)a->phi + (a->phi_batched ? b0 * P * P : 0);
+    c.sa = (const REAL *)a->sqrt_as + b0;
+    c.ac = (const REAL *)a->alpha_c + b0;
+    c.bd = (const REAL *)a->beta_d + b0;
     c.feature = (int)a->feature;
     c.hidden = (int)a->hidden;
     c.degree = (int)a->degree;
-    c.has_h = (int)a->has_h;
     c.gain = (REAL)a->gain;
     c.beta = (REAL)a->beta;
     c.scale = (REAL)a->scale;
@@ -424,13 +611,12 @@ static int FN(run_stream)(const gsemm_args *a, int64_t b) {
     c.T_d = (REAL)a->T_d;
     c.T_h = (REAL)a->T_h;
 
-    /* scratch: 12 N-vectors and 24 P-vectors */
-    const int64_t nN = 12, nP = 24;
-    REAL *mem = (REAL *)malloc((size_t)(nN * N + nP * P) * sizeof(REAL));
+    enum { NN = 12, NP = 16 };
+    REAL *mem = (REAL *)malloc((size_t)(NN * GN + NP * GP) * sizeof(REAL));
     if (!mem) return 1;
-    REAL *wn[12], *wp[24];
-    for (int k = 0; k < nN; k++) wn[k] = mem + k * N;
-    for (int k = 0; k < nP; k++) wp[k] = mem + nN * N + k * P;
+    REAL *wn[NN], *wp[NP];
+    for (int k = 0; k < NN; k++) wn[k] = mem + k * GN;
+    for (int k = 0; k < NP; k++) wp[k] = mem + NN * GN + k * GP;
     c.g = wn[0];
     c.q = wn[1];
     c.t = wp[0];
@@ -443,9 +629,9 @@ static int FN(run_stream)(const gsemm_args *a, int64_t b) {
     REAL *cr = wp[5], *k1h = wp[6], *k2h = wp[7], *k3h = wp[8], *k4h = wp[9], *ht = wp[10];
     REAL *rp1 = wp[11], *rp2 = wp[12], *rp3 = wp[13];
 
-    REAL *v = (REAL *)a->v + b * N;
-    REAL *s = (REAL *)a->s + b * N;
-    REAL *h = a->has_h ? (REAL *)a->h + b * P : NULL;
+    REAL *v = (REAL *)a->v + b0 * N;
+    REAL *s = (REAL *)a->s + b0 * N;
+    REAL *h = a->has_h ? (REAL *)a->h + b0 * P : NULL;
     if (!h) { k1h = k2h = k3h = k4h = ht = NULL; }
 
     const double dtd = a->dt;
@@ -455,82 +641,105 @@ static int FN(run_stream)(const gsemm_args *a, int64_t b) {
     const int rec = a->rec_overlaps || a->rec_v || a->rec_s || a->rec_hidden || a->rec_energy || a->rec_F || a->rec_S;
     const int64_t steps = a->steps, every = a->record_every;
 
-    if (rec) FN(record)(&c, a, 0, b, v, s, h, steps > 0 ? FN(input_at)(a, 0, b) : NULL, vt, rp1, rp2, rp3);
+#define GSEMM_RECORD(J, INP)                                                                                   \
+    for (int64_t k = 0; k < G; k++) {                                                                          \
+        FN(ctx) one = FN(view)(&c, k);                                                                        \
+        const REAL *in_k = (INP) ? (INP) + k * N : NULL;                                                        \
+        FN(record)(&one, a, (J), b0 + k, v + k * N, s + k * N, h ? h + k * P : NULL, in_k, vt + k * N,         \
+                   rp1 + k * P, rp2 + k * P, rp3 + k * P);                                                     \
+    }
+
+    if (rec) {
+        const REAL *inp0 = steps > 0 ? FN(input_at)(a, 0, b0) : NULL;
+        GSEMM_RECORD(0, inp0)
+    }
 
     for (int64_t it = 0; it < steps; it++) {
-        const REAL *inp = FN(input_at)(a, it, b);
+        const REAL *inp = FN(input_at)(a, it, b0);
         if (a->method == 0) { /* euler */
             FN(cross)(&c, s, cr);
             FN(fast)(&c, v, h, cr, inp, k1v, k1h);
             FN(slow)(&c, v, s, k1s);
-            for (int64_t i = 0; i < N; i++) v[i] = v[i] + dt * k1v[i];
-            for (int64_t i = 0; i < N; i++) s[i] = s[i] + dt * k1s[i];
-            if (h) for (int64_t i = 0; i < P; i++) h[i] = h[i] + dt * k1h[i];
+            for (int64_t i = 0; i < GN; i++) v[i] = v[i] + dt * k1v[i];
+            for (int64_t i = 0; i < GN; i++) s[i] = s[i] + dt * k1s[i];
+            if (h) for (int64_t i = 0; i < GP; i++) h[i] = h[i] + dt * k1h[i];
         } else if (a->method == 2) { /* split: RK4 on (v, h) with s frozen, exact RK4 factor on s */
             FN(cross)(&c, s, cr);
             FN(fast)(&c, v, h, cr, inp, k1v, k1h);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + hdt * k1v[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + hdt * k1h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + hdt * k1v[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + hdt * k1h[i];
             FN(fast)(&c, vt, ht, cr, inp, k2v, k2h);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + hdt * k2v[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + hdt * k2h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + hdt * k2v[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + hdt * k2h[i];
             FN(fast)(&c, vt, ht, cr, inp, k3v, k3h);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + dt * k3v[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + dt * k3h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + dt * k3v[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + dt * k3h[i];
             FN(fast)(&c, vt, ht, cr, inp, k4v, k4h);
-            for (int64_t i = 0; i < N; i++)
+            for (int64_t i = 0; i < GN; i++)
                 v[i] = v[i] + dt6 * (k1v[i] + (REAL)2 * k2v[i] + (REAL)2 * k3v[i] + k4v[i]);
             if (h)
-                for (int64_t i = 0; i < P; i++)
+                for (int64_t i = 0; i < GP; i++)
                     h[i] = h[i] + dt6 * (k1h[i] + (REAL)2 * k2h[i] + (REAL)2 * k3h[i] + k4h[i]);
             FN(slow)(&c, v, s, k1s);
-            for (int64_t i = 0; i < N; i++) s[i] = s[i] + dt * k1s[i] * fac;
+            for (int64_t i = 0; i < GN; i++) s[i] = s[i] + dt * k1s[i] * fac;
         } else { /* joint rk4 */
             FN(cross)(&c, s, cr);
             FN(fast)(&c, v, h, cr, inp, k1v, k1h);
             FN(slow)(&c, v, s, k1s);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + hdt * k1v[i];
-            for (int64_t i = 0; i < N; i++) st[i] = s[i] + hdt * k1s[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + hdt * k1h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + hdt * k1v[i];
+            for (int64_t i = 0; i < GN; i++) st[i] = s[i] + hdt * k1s[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + hdt * k1h[i];
             FN(cross)(&c, st, cr);
             FN(fast)(&c, vt, ht, cr, inp, k2v, k2h);
             FN(slow)(&c, vt, st, k2s);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + hdt * k2v[i];
-            for (int64_t i = 0; i < N; i++) st[i] = s[i] + hdt * k2s[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + hdt * k2h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + hdt * k2v[i];
+            for (int64_t i = 0; i < GN; i++) st[i] = s[i] + hdt * k2s[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + hdt * k2h[i];
             FN(cross)(&c, st, cr);
             FN(fast)(&c, vt, ht, cr, inp, k3v, k3h);
             FN(slow)(&c, vt, st, k3s);
-            for (int64_t i = 0; i < N; i++) vt[i] = v[i] + dt * k3v[i];
-            for (int64_t i = 0; i < N; i++) st[i] = s[i] + dt * k3s[i];
-            if (h) for (int64_t i = 0; i < P; i++) ht[i] = h[i] + dt * k3h[i];
+            for (int64_t i = 0; i < GN; i++) vt[i] = v[i] + dt * k3v[i];
+            for (int64_t i = 0; i < GN; i++) st[i] = s[i] + dt * k3s[i];
+            if (h) for (int64_t i = 0; i < GP; i++) ht[i] = h[i] + dt * k3h[i];
             FN(cross)(&c, st, cr);
             FN(fast)(&c, vt, ht, cr, inp, k4v, k4h);
             FN(slow)(&c, vt, st, k4s);
-            for (int64_t i = 0; i < N; i++)
+            for (int64_t i = 0; i < GN; i++)
                 v[i] = v[i] + dt6 * (k1v[i] + (REAL)2 * k2v[i] + (REAL)2 * k3v[i] + k4v[i]);
-            for (int64_t i = 0; i < N; i++)
+            for (int64_t i = 0; i < GN; i++)
                 s[i] = s[i] + dt6 * (k1s[i] + (REAL)2 * k2s[i] + (REAL)2 * k3s[i] + k4s[i]);
             if (h)
-                for (int64_t i = 0; i < P; i++)
+                for (int64_t i = 0; i < GP; i++)
                     h[i] = h[i] + dt6 * (k1h[i] + (REAL)2 * k2h[i] + (REAL)2 * k3h[i] + k4h[i]);
         }
-        if (rec && (it + 1) % every == 0)
-            FN(record)(&c, a, (it + 1) / every, b, v, s, h, inp, vt, rp1, rp2, rp3);
+        if (rec && (it + 1) % every == 0) {
+            GSEMM_RECORD((it + 1) / every, inp)
+        }
     }
+#undef GSEMM_RECORD
     free(mem);
     return 0;
 }
 
-/* Entry point: runs every stream; returns 0 on success, 1 on allocation failure. */
+/* Entry point: runs every stream; returns 0 on success, 1 on allocation failure. Streams sharing the
+ * weights run in groups of up to 4 (one pass over Xi serves the whole group). */
 int64_t FN(gsemm_run)(const gsemm_args *a) {
     int64_t fail = 0;
     const int64_t B = a->B;
+    const int64_t nt = a->nthreads < 1 ? 1 : (a->nthreads > B ? B : a->nthreads);
+    int64_t G = 1;
+    if (!a->xi_batched && !a->phi_batched) {
+        G = (B + nt - 1) / nt;
+        if (G > 4) G = 4;
+    }
+    const int64_t ngroups = (B + G - 1) / G;
 #ifdef _OPENMP
-    const int nt = (int)(a->nthreads < 1 ? 1 : (a->nthreads > B ? B : a->nthreads));
-#pragma omp parallel for schedule(static) num_threads(nt) reduction(| : fail) if (nt > 1)
+#pragma omp parallel for schedule(static) num_threads((int)nt) reduction(| : fail) if (nt > 1)
 #endif
-    for (int64_t b = 0; b < B; b++) fail |= FN(run_stream)(a, b);
+    for (int64_t k = 0; k < ngroups; k++) {
+        const int64_t b0 = k * G;
+        fail |= FN(run_group)(a, b0, B - b0 < G ? B - b0 : G);
+    }
     return fail;
 }
 

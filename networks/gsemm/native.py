@@ -58,7 +58,7 @@ from .model import GSEMM, State
 __all__ = ["native_available", "simulate_native"]
 
 _SRC = Path(__file__).with_name("native.c")
-_ABI = 1
+_ABI = 2
 _BASE_FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-ffp-contract=fast", "-std=c99", "-fPIC", "-shared")
 _HINT = 'install a C compiler (e.g. `apt-get install gcc`, or set CC) or use backend="dense"'
 
@@ -76,7 +76,7 @@ class _Args(ctypes.Structure):
         "record_every", "input_mode", "nthreads", "has_h")] + \
         [(n, ctypes.c_double) for n in ("gain", "beta", "scale", "T_f", "T_d", "T_h", "dt")] + \
         [(n, ctypes.c_void_p) for n in (
-            "xiT", "phi", "sqrt_as", "alpha_c", "beta_d", "v", "s", "h", "inputs", "rec_overlaps", "rec_v",
+            "xi", "xiT", "phi", "sqrt_as", "alpha_c", "beta_d", "v", "s", "h", "inputs", "rec_overlaps", "rec_v",
             "rec_s", "rec_hidden", "rec_energy", "rec_F", "rec_S")]
 
 
@@ -306,7 +306,8 @@ def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method
     lib = _load()
 
     # --- operands (contiguous copies; the state copies are updated in place by C)
-    xiT = model.xi.detach().transpose(-1, -2).contiguous()
+    xi = model.xi.detach().contiguous()
+    xiT = xi.transpose(-1, -2).contiguous()
     phi = model.phi.detach().contiguous()
     sqrt_as = _coef("alpha_s", model.sqrt_alpha_s, B, dtype)
     alpha_c = _coef("alpha_c", model.alpha_c, B, dtype)
@@ -324,7 +325,7 @@ def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method
               hidden=hidden, degree=degree, method={"euler": 0, "rk4": 1, "split": 2}[method], steps=steps, record_every=record_every,
               input_mode=input_mode, nthreads=max(1, torch.get_num_threads()), has_h=int(h is not None),
               gain=gain, beta=beta, scale=scale, T_f=float(model.T_f), T_d=float(model.T_d),
-              T_h=float(model.T_h), dt=float(dt), xiT=_ptr(xiT), phi=_ptr(phi), sqrt_as=_ptr(sqrt_as),
+              T_h=float(model.T_h), dt=float(dt), xi=_ptr(xi), xiT=_ptr(xiT), phi=_ptr(phi), sqrt_as=_ptr(sqrt_as),
               alpha_c=_ptr(alpha_c), beta_d=_ptr(beta_d), v=_ptr(v_out), s=_ptr(s_out), h=_ptr(h_out),
               inputs=_ptr(inputs), rec_overlaps=_ptr(buffers.get("overlaps")), rec_v=_ptr(buffers.get("v")),
               rec_s=_ptr(buffers.get("s")), rec_hidden=_ptr(buffers.get("hidden")),
