@@ -53,6 +53,7 @@ class EMTConfig:
     basis: str = setting("krylov_input", "wave basis for the figures",
                          choices=("krylov_input", "krylov_output", "f_aware"))
     backend: str = setting("auto", "recurrence backend", choices=("auto", "torch", "triton"))
+    max_minutes: float = setting(0.0, "wall-clock cap per training run in minutes (0 = none); reported", minimum=0.0)
     threads: int = setting(1, "CPU intra-op threads during the run (0 = torch default)", minimum=0)
 
 
@@ -68,6 +69,7 @@ def _run(cfg: EMTConfig, ctx) -> dict:
             ctx.log(f"emt: {task} L2={l2:g} ({cfg.steps} steps, hidden {cfg.hidden}, {device})")
             res = train_emt(tid, cfg.hidden, cfg.steps, cfg.batch, cfg.lr, l2, cfg.clip, cfg.levels, cfg.threshold,
                             generator=ctx.generator(1000 * k), device=device, backend=cfg.backend,
+                            max_seconds=60 * cfg.max_minutes,
                             progress=lambda it: ctx.progress(it, total=cfg.steps, desc=f"{task} L2={l2:g}"))
             model = res["model"]
             acc = evaluate_emt(model, tid, cfg.test_horizon, cfg.test_batches, cfg.batch,
@@ -75,7 +77,8 @@ def _run(cfg: EMTConfig, ctx) -> dict:
             an = analyse(model, tid, cfg.basis, generator=ctx.generator(1000 * k + 2))
             row = {"task": task, "task_id": list(tid), "l2": l2, "test_acc": acc, "eig_count": an["eig_count"],
                    "spectral_error_rad": an["spectral_error"], "wave_shift_score": an["wave_shift_score"],
-                   "train_seconds": round(res["seconds"], 2), "steps_per_second": round(cfg.steps / res["seconds"], 1),
+                   "train_seconds": round(res["seconds"], 2), "steps_done": res["steps_done"],
+                   "steps_per_second": round(res["steps_done"] / res["seconds"], 1),
                    "final_horizon": res["curriculum"].horizon,
                    "curriculum_steps": [s for s, _ in res["curriculum"].history],
                    "final_train_loss": res["history"]["loss"][-1][1]}

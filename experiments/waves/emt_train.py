@@ -25,8 +25,10 @@ from .tasks import Curriculum, bit_accuracy, emt_batch
 
 def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, lr: float = 1e-3, l2: float = 0.0,
               clip: float = 1.0, levels=(10, 20, 40, 60, 100), threshold: float = 0.96, d: int = 8, s: int = 8,
-              generator: torch.Generator | None = None, device="cpu", backend: str = "auto", progress=None) -> dict:
-    """Train one model; returns ``{"model", "curriculum", "history": {"loss", "acc", "horizon"}, "seconds"}``."""
+              generator: torch.Generator | None = None, device="cpu", backend: str = "auto", progress=None,
+              max_seconds: float = 0.0) -> dict:
+    """Train one model; returns ``{"model", "curriculum", "history": {"loss", "acc", "horizon"}, "seconds",
+    "steps_done"}``. ``max_seconds > 0`` stops early (checked every 100 steps)."""
     if steps < 1:
         raise ValueError(f"steps={steps} must be >= 1")
     init_g = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
@@ -36,6 +38,7 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
     hist = {"loss": [], "acc": [], "horizon": []}
     it = range(steps) if progress is None else progress(range(steps))
     t0 = time.perf_counter()
+    done = 0
     for step in it:
         x, y, mask = emt_batch(task_id, batch, cur.horizon, d, s, generator=generator)
         x, y, mask = x.to(device), y.to(device), mask.to(device)
@@ -52,9 +55,13 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
             hist["acc"].append((step, acc))
             hist["horizon"].append((step, cur.horizon))
             cur.update(acc, step)
+        done = step + 1
+        if max_seconds > 0 and step % 100 == 99 and time.perf_counter() - t0 > max_seconds:
+            break
     if device != "cpu" and torch.cuda.is_available():
         torch.cuda.synchronize()
-    return {"model": model, "curriculum": cur, "history": hist, "seconds": time.perf_counter() - t0}
+    return {"model": model, "curriculum": cur, "history": hist, "seconds": time.perf_counter() - t0,
+            "steps_done": done}
 
 
 @torch.no_grad()
