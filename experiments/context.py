@@ -143,6 +143,10 @@ class RunContext:
         from tqdm.auto import tqdm
         return tqdm(iterable, total=total, desc=desc, disable=self.quiet or not progress_enabled(), leave=False)
 
+    def progress_flag(self, desc: str):
+        """``desc`` when progress bars are on (pass as ``progress=`` to library loops), else ``False``."""
+        return desc if (not self.quiet and progress_enabled()) else False
+
     def log(self, msg: str) -> None:
         if not self.quiet:
             print(msg, file=sys.stderr)

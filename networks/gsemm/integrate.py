@@ -125,6 +125,48 @@ def _progress_bar(progress, total):
     return tqdm(total=total, desc=progress if isinstance(progress, str) else "simulate", leave=False)
 
 
+def choose_backend(model: GSEMM, v: Tensor, inputs) -> str:
+    """The policy of ``backend="auto"``: the compiled ``native`` loop on the CPU when it builds and
+    supports the model; else ``subspace`` when it applies and is worth it (on CUDA, or N ≥ 4(P + 2));
+    else ``dense``. All three agree to float rounding (tested)."""
+    if v.device.type == "cpu" and v.dtype in (torch.float32, torch.float64):
+        from .native import native_available, native_supports
+        if native_supports(model) is None and native_available()[0]:
+            return "native"
+    if subspace_eligible(model, inputs) is None and (v.is_cuda or model.N >= 4 * (model.P + 2)):
+        return "subspace"
+    return "dense"
+
+
+def _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs, progress):
+    """Run the native loop in chunks (a multiple of ``record_every``) so that a progress bar can move
+    and Ctrl-C is honoured between chunks; chunking is exact."""
+    from .native import simulate_native
+    chunk = record_every * max(1, 20000 // record_every)
+    bar = _progress_bar(progress, steps)
+    parts, t_off, done = [], 0.0, 0
+    st = state
+    while True:
+        n = min(chunk, steps - done)
+        inp = inputs if inputs is None or inputs.dim() == 2 else inputs[done:done + n]
+        st, tr = simulate_native(model, st, steps=n, dt=dt, method=method, record_every=record_every,
+                                 record=record, inputs=inp)
+        parts.append(tr)
+        done += n
+        if bar is not None:
+            bar.update(n)
+        if done >= steps:
+            break
+    if bar is not None:
+        bar.close()
+    if len(parts) == 1:
+        return st, parts[0]
+    sig = {k: torch.cat([parts[0].signals[k]] + [p.signals[k][1:] for p in parts[1:]]) for k in parts[0].signals}
+    n_samples = steps // record_every + 1
+    t = torch.arange(n_samples, dtype=torch.float64) * (record_every * float(dt))
+    return st, Trajectory(t=t, signals=sig, method=method, backend="native", dt=float(dt), record_every=record_every)
+
+
 def _input_at(inputs, i):
     if inputs is None:
         return None
@@ -168,14 +210,14 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     if not (torch.isfinite(v).all() and torch.isfinite(s).all()):
         raise ValueError("state contains NaN or inf")
 
+    if backend == "auto":
+        backend = choose_backend(model, v, inputs)
     if backend == "native":  # compiled C loop (networks/gsemm/native.py); raises if it cannot be built
-        from .native import simulate_native
-        return simulate_native(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
-                               record=record, inputs=inputs)
+        return _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs, progress)
     why = subspace_eligible(model, inputs)
     if backend == "subspace" and why:
         raise ValueError(f"backend='subspace' was requested but does not apply: {why}; use backend='dense'")
-    use_sub = backend == "subspace" or (backend == "auto" and why is None)
+    use_sub = backend == "subspace"
     k = Subspace(model, v, s) if use_sub else Dense(model)
 
     n_samples = steps // record_every + 1

@@ -234,6 +234,17 @@ def _kinds(model: GSEMM) -> tuple[int, float, int, float, float, int]:
     return feature, gain, hidden, beta, scale, degree
 
 
+def native_supports(model: GSEMM) -> str | None:
+    """``None`` when the native loop supports ``model``'s Lagrangians and dtype, else the reason."""
+    if model.xi.dtype not in (torch.float32, torch.float64) or model.xi.device.type != "cpu":
+        return "native runs float32/float64 CPU tensors"
+    try:
+        _kinds(model)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method: str = "rk4",
                     record_every: int = 1, record: Iterable[str] = ("overlaps",),
                     inputs: Tensor | None = None) -> tuple[State, Trajectory]:

@@ -1,0 +1,138 @@
+"""``capacity``: the largest number of memories P a network of N neurons replays correctly.
+
+Protocol of the authors' C++ code (brief gsemm.md §3.3): for a given N, binary-search the largest P
+such that, over ``draws`` random pattern sets (≥ 30), the decoded sequence starting from ξ⁽⁰⁾ goes
+0 → 1 → 2 in at least 96 % of the draws. All draws run as one batch with per-stream weights. DSEM
+(exponential capacity expected) and LISEM (linear) are compared on a log scale with Chaudhry et al.'s
+transition capacities: SeqNet N/(2 ln N) and ExpDenseNet b^{N−1}/(2 ln N), b = e²/cosh 2 ≈ 1.964.
+These are yardsticks for the trend, not the same model: the paper's own capacity numbers are only in
+figures (NOT IN SOURCES).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from networks.gsemm import cycle, decode, dsem, escape_time, lisem, random_patterns, simulate
+
+from ..config import setting
+from ..registry import Experiment
+
+
+@dataclass(frozen=True)
+class Config:
+    models: list[str] = setting(["dsem", "lisem"], "models to measure (dsem, lisem)")
+    N_dsem: list[int] = setting([10, 12, 14, 16], "network sizes for DSEM")
+    N_lisem: list[int] = setting([25, 50, 100, 200], "network sizes for LISEM")
+    draws: int = setting(30, "pattern draws per P (success = fraction of draws replaying 0→1→2)", minimum=1)
+    threshold: float = setting(0.96, "required success probability", positive=True)
+    r: float = setting(0.5, "transition ratio (α_s = β_d = 1 for DSEM; α_s = 4 for LISEM)", positive=True)
+    beta: float = setting(1.0, "DSEM softmax inverse temperature", positive=True)
+    T_d: float = setting(10.0, "slow time constant", positive=True)
+    dt: float = setting(0.1, "Euler step", positive=True)
+    P_max: int = setting(512, "upper end of the binary search", minimum=3)
+
+
+def _success(model: str, N: int, P: int, cfg: Config, gen: torch.Generator) -> float:
+    dtype = torch.float32 if model == "dsem" else torch.float64
+    xi = torch.stack([random_patterns(N, P, generator=gen, dtype=dtype) for _ in range(cfg.draws)])  # (B,N,P)
+    phi = cycle(P, dtype=dtype).expand(cfg.draws, P, P).contiguous()
+    if model == "dsem":
+        net = dsem(xi, phi, alpha_s=1.0, alpha_c=1.0 / cfg.r, beta=cfg.beta, T_d=cfg.T_d)
+        cue = xi[:, :, 0]
+    else:
+        a_s = 4.0
+        net = lisem(xi / math.sqrt(N), phi, alpha_s=a_s, alpha_c=math.sqrt(a_s) / cfg.r, T_d=cfg.T_d)
+        cue = 2.0 * xi[:, :, 0]
+    horizon = 3.5 * escape_time(cfg.r, cfg.T_d) + 10.0
+    _, tr = simulate(net, net.init_state(cue), steps=int(horizon / cfg.dt), dt=cfg.dt, method="euler",
+                     record_every=10, record=("overlaps",), backend="dense")
+    ok = 0
+    for b in range(cfg.draws):
+        order = decode(tr.overlaps[:, b].float().cpu(), 10 * cfg.dt, min_dwell=3).order
+        ok += order[:3] == [0, 1, 2]
+    return ok / cfg.draws
+
+
+def _capacity(model, N, cfg, gen, log):
+    """Largest P in [1, P_max] with success ≥ threshold (binary search, success assumed monotone in P)."""
+    cache = {}
+
+    def good(P):
+        if P not in cache:
+            cache[P] = _success(model, N, P, cfg, gen)
+            log.append({"model": model, "N": N, "P": P, "success": cache[P]})
+        return cache[P] >= cfg.threshold
+
+    if not good(3):
+        return 2, cache
+    lo, hi = 3, None
+    P = 6
+    while P <= cfg.P_max and good(P):  # exponential search for an upper bound
+        lo, P = P, 2 * P
+    hi = min(P, cfg.P_max + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if good(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, cache
+
+
+def seqnet(N):
+    return N / (2 * math.log(N))
+
+
+def expdense(N):
+    b = math.e ** 2 / math.cosh(2.0)
+    return b ** (N - 1) / (2 * math.log(N))
+
+
+def run(cfg: Config, ctx) -> dict:
+    bad = [m for m in cfg.models if m not in ("dsem", "lisem")]
+    if bad:
+        raise ValueError(f"models={bad}: choose from dsem, lisem")
+    gen = ctx.generator()
+    results, log = [], []
+    jobs = [(m, N) for m in cfg.models for N in (cfg.N_dsem if m == "dsem" else cfg.N_lisem)]
+    for m, N in ctx.progress(jobs, desc="capacity"):
+        cap, _ = _capacity(m, N, cfg, gen, log)
+        results.append({"model": m, "N": N, "capacity": cap, "saturated": cap >= cfg.P_max,
+                        "seqnet": seqnet(N), "expdense": expdense(N)})
+    _figure(ctx, results)
+    text = "; ".join(f"{r['model']} N={r['N']}: {r['capacity']}" for r in results)
+    return {"capacity": results, "evaluations": log, "summary": text}
+
+
+def _figure(ctx, results):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for m, mk in (("dsem", "o"), ("lisem", "s")):
+        pts = [r for r in results if r["model"] == m]
+        if pts:
+            ax.plot([r["N"] for r in pts], [r["capacity"] for r in pts], mk + "-", label=f"{m} (measured)")
+    Ns = sorted({r["N"] for r in results})
+    if Ns:
+        n = np.linspace(max(3, min(Ns)), max(Ns), 100)
+        ax.plot(n, [seqnet(x) for x in n], "k--", lw=1, label="SeqNet N/(2 ln N)")
+        n2 = np.linspace(max(3, min(Ns)), min(max(Ns), 30), 100)
+        ax.plot(n2, [expdense(x) for x in n2], "k:", lw=1, label="ExpDenseNet 1.964^(N−1)/(2 ln N)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (neurons)")
+    ax.set_ylabel("capacity P (0→1→2 in ≥ 96 % of draws)")
+    ax.legend(fontsize=8)
+    ax.set_title("sequence capacity")
+    fig.tight_layout()
+    ctx.save_figure(fig, "capacity")
+
+
+EXPERIMENT = Experiment("capacity", Config, run,
+                        "largest P replayed 0→1→2 in ≥ 96 % of draws vs N, DSEM and LISEM, beside Chaudhry et al.",
+                        quick=("N_dsem=10,12", "N_lisem=50,100", "draws=30"))
