@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import types
 import typing
 from typing import Any, Iterable
 
@@ -46,7 +47,7 @@ def _field_types(cls) -> dict[str, Any]:
 def _convert(key: str, raw: str, typ: Any) -> Any:
     origin = typing.get_origin(typ)
     args = typing.get_args(typ)
-    if origin is typing.Union or (origin is not None and str(origin) == "types.UnionType"):
+    if origin is typing.Union or origin is types.UnionType:
         if raw.lower() in ("none", "null", ""):
             if type(None) in args:
                 return None

@@ -107,4 +107,4 @@ def _figure(ctx, cfg, points):
 
 EXPERIMENT = Experiment("escape_time", Config, run,
                         "mean dwell vs r and T_d against T_esc = −T_d ln(1 − √r); phase diagram",
-                        quick=("r=0.6,0.9,1.02", "T_d=10", "visits=3"))
+                        quick=("r=0.6,0.9,1.02", "T_d=20", "visits=3"))
