@@ -152,6 +152,8 @@ def main(argv=None):
     p.add_argument("--eager-reps", type=int, default=10, help="reps for the (slow) eager loops")
     p.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
     p.add_argument("--small", action="store_true", help="small shapes (smoke test)")
+    p.add_argument("--cases", default="ring,dense", help="comma list of ring, dense")
+    p.add_argument("--impls", default="triton,eager-roll,eager-conv,cudnn-rnn", help="comma list of implementations")
     a = p.parse_args(argv)
     if not torch.cuda.is_available():
         print("bench_rnn: needs a CUDA device (torch sees none)", file=sys.stderr)
@@ -160,8 +162,12 @@ def main(argv=None):
     if a.small:
         cases = [("wRNN small", "ring", "relu", 8, 64, 64 * 16, 16), ("Elman small", "dense", "tanh", 16, 32, 64, None)]
     rows = []
+    wanted = set(a.impls.split(","))
     for name, structure, act, B, L, H, c in cases:
+        if structure not in a.cases.split(","):
+            continue
         impls = ["triton", "eager-roll"] + (["eager-conv"] if structure == "ring" else ["cudnn-rnn"])
+        impls = [i for i in impls if i in wanted]
         reps = {i: (a.reps if i in ("triton", "cudnn-rnn") else a.eager_reps) for i in impls}
         rows += bench_case(name, structure, act, B, L, H, c, reps, impls)
         torch.cuda.empty_cache()

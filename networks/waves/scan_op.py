@@ -31,7 +31,7 @@ import os
 import torch
 from torch import Tensor
 
-from .scan_reference import check_scan_args, scan_reference, weight_grad
+from .scan_reference import check_scan_args, scan_reference
 
 BACKENDS = ("torch", "triton", "auto")
 _TRITON = None
@@ -99,17 +99,18 @@ def _(z, h0, weight, structure, activation):
 
 @torch.library.custom_op("seqplastic_waves::scan_bwd", mutates_args=())
 def scan_bwd(grad_hs: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structure: str,
-             activation: str) -> tuple[Tensor, Tensor]:
-    """Fused BPTT (custom op): ``(grad_z (B, L, H), grad_h0 (B, H))``."""
+             activation: str) -> tuple[Tensor, Tensor, Tensor]:
+    """Fused BPTT (custom op): ``(grad_z (B, L, H), grad_h0 (B, H), grad_weight)``."""
     mod = _triton_module()
     if mod is None:
         raise RuntimeError(f"seqplastic_waves::scan_bwd needs triton: {_TRITON_ERR}") from _TRITON_ERR
-    return mod.backward(grad_hs.contiguous(), hs.contiguous(), weight.contiguous(), structure, activation)
+    return mod.backward(grad_hs.contiguous(), hs.contiguous(), h0.contiguous(), weight.contiguous(), structure,
+                        activation)
 
 
 @scan_bwd.register_fake
 def _(grad_hs, hs, h0, weight, structure, activation):
-    return torch.empty_like(hs), torch.empty_like(h0)
+    return torch.empty_like(hs), torch.empty_like(h0), torch.empty_like(weight)
 
 
 def _setup_context(ctx, inputs, output):
@@ -120,9 +121,8 @@ def _setup_context(ctx, inputs, output):
 
 def _backward(ctx, grad_hs):
     h0, weight, hs = ctx.saved_tensors
-    grad_z, grad_h0 = scan_bwd(grad_hs, hs, h0, weight, ctx.structure, ctx.activation)
-    grad_w = weight_grad(grad_z, hs, h0, weight, ctx.structure) if ctx.needs_input_grad[2] else None
-    return grad_z, grad_h0, grad_w, None, None
+    grad_z, grad_h0, grad_w = scan_bwd(grad_hs, hs, h0, weight, ctx.structure, ctx.activation)
+    return grad_z, grad_h0, grad_w if ctx.needs_input_grad[2] else None, None, None
 
 
 scan_fwd.register_autograd(_backward, setup_context=_setup_context)

@@ -11,7 +11,8 @@ time and each step costs one launch-free loop iteration instead of several kerne
 
 The backward kernels run the δ recursion of :mod:`.scan_reference` in reverse time from the saved
 post-activations (no pre-activations stored: memory O(B·L·H)); the weight gradient is one parallel
-reduction done outside (:func:`.scan_reference.weight_grad`). Dots use ``input_precision="ieee"``
+reduction: for the ring it is accumulated inside the backward kernel (per-stream ``c×c×3`` partials,
+three ``(c × n) @ (n × c)`` dots per step); for dense it is one large GEMM in torch. Dots use ``input_precision="ieee"``
 (full fp32, no TF32). Only float32 is supported; both triton 3.6 and 3.9 features.
 
 Example (needs a CUDA device or ``TRITON_INTERPRET=1`` with CPU tensors)::
@@ -28,7 +29,7 @@ from torch import Tensor
 ACT_CODES = {"relu": 0, "tanh": 1}
 #: register-tile limits of the kernels (elements of the padded state tile per program)
 MAX_RING_TILE = 16384
-MAX_DENSE_H = 256
+MAX_DENSE_H = 128   # Wᵀ tile (HP × HP fp32) must fit shared memory: 256 needs 272 KiB > 227 KiB on H100
 
 
 @triton.jit
@@ -83,7 +84,7 @@ def _ring_fwd_kernel(z_ptr, h0_ptr, u_ptr, hs_ptr, L, C, N,
 
 
 @triton.jit
-def _ring_bwd_kernel(gh_ptr, hs_ptr, u_ptr, gz_ptr, gh0_ptr, L, C, N,
+def _ring_bwd_kernel(gh_ptr, hs_ptr, h0_ptr, u_ptr, gz_ptr, gh0_ptr, gw_ptr, L, C, N,
                      ACT: tl.constexpr, CP: tl.constexpr, NP: tl.constexpr):
     b = tl.program_id(0).to(tl.int64)
     H = C * N
@@ -93,6 +94,11 @@ def _ring_bwd_kernel(gh_ptr, hs_ptr, u_ptr, gz_ptr, gh0_ptr, L, C, N,
     offs = rc[:, None] * N + rn[None, :]
     offs_l = rc[:, None] * N + ((rn + N - 1) % N)[None, :]
     offs_r = rc[:, None] * N + ((rn + 1) % N)[None, :]
+    # transposed, shifted views of the previous state for the kernel gradient: P_k[i, c'] = h[c', i+k-1]
+    maskT = (rn[:, None] < N) & (rc[None, :] < C)
+    offT_l = rc[None, :] * N + ((rn + N - 1) % N)[:, None]
+    offT_c = rc[None, :] * N + rn[:, None]
+    offT_r = rc[None, :] * N + ((rn + 1) % N)[:, None]
     umask = (rc[:, None] < C) & (rc[None, :] < C)
     # transposed taps: ut_k[c', o] = u[o, c', k]
     utbase = u_ptr + rc[None, :] * (C * 3) + rc[:, None] * 3
@@ -100,7 +106,11 @@ def _ring_bwd_kernel(gh_ptr, hs_ptr, u_ptr, gz_ptr, gh0_ptr, L, C, N,
     ut1 = tl.load(utbase + 1, mask=umask, other=0.0)
     ut2 = tl.load(utbase + 2, mask=umask, other=0.0)
     base = b * L * H
+    h0b = h0_ptr + b * H
     carry = tl.zeros((CP, NP), dtype=tl.float32)
+    gw0 = tl.zeros((CP, CP), dtype=tl.float32)
+    gw1 = tl.zeros((CP, CP), dtype=tl.float32)
+    gw2 = tl.zeros((CP, CP), dtype=tl.float32)
     for tt in range(L):
         t = L - 1 - tt
         g = tl.load(gh_ptr + base + t * H + offs, mask=mask, other=0.0) + carry
@@ -108,6 +118,17 @@ def _ring_bwd_kernel(gh_ptr, hs_ptr, u_ptr, gz_ptr, gh0_ptr, L, C, N,
         d = tl.where(mask, g * _dact(h, ACT), 0.0)
         cur = gz_ptr + base + t * H
         tl.store(cur + offs, d, mask=mask)
+        # kernel gradient: gw_k[o, c'] += sum_i d[o, i] h_{t-1}[c', i+k-1]   (h_{-1} = h0)
+        if t > 0:
+            prev = hs_ptr + base + (t - 1) * H
+        else:
+            prev = h0b
+        p_l = tl.load(prev + offT_l, mask=maskT, other=0.0)
+        gw0 += tl.dot(d, p_l, input_precision="ieee")
+        p_c = tl.load(prev + offT_c, mask=maskT, other=0.0)
+        gw1 += tl.dot(d, p_c, input_precision="ieee")
+        p_r = tl.load(prev + offT_r, mask=maskT, other=0.0)
+        gw2 += tl.dot(d, p_r, input_precision="ieee")
         tl.debug_barrier()
         dl = tl.load(cur + offs_l, mask=mask, other=0.0)
         dr = tl.load(cur + offs_r, mask=mask, other=0.0)
@@ -115,6 +136,10 @@ def _ring_bwd_kernel(gh_ptr, hs_ptr, u_ptr, gz_ptr, gh0_ptr, L, C, N,
         carry += tl.dot(ut1, d, input_precision="ieee")
         carry += tl.dot(ut2, dl, input_precision="ieee")
     tl.store(gh0_ptr + b * H + offs, carry, mask=mask)
+    gwb = gw_ptr + b * (C * C * 3) + rc[:, None] * (C * 3) + rc[None, :] * 3
+    tl.store(gwb + 0, gw0, mask=umask)
+    tl.store(gwb + 1, gw1, mask=umask)
+    tl.store(gwb + 2, gw2, mask=umask)
 
 
 @triton.jit
@@ -193,23 +218,30 @@ def forward(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activation: s
     return hs
 
 
-def backward(grad_hs: Tensor, hs: Tensor, weight: Tensor, structure: str, activation: str
-             ) -> tuple[Tensor, Tensor]:
-    """Launch the fused BPTT kernel: returns ``(grad_z, grad_h0)``."""
+def backward(grad_hs: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structure: str, activation: str
+             ) -> tuple[Tensor, Tensor, Tensor]:
+    """Launch the fused BPTT kernel: returns ``(grad_z, grad_h0, grad_weight)``.
+
+    Ring: the kernel also accumulates the 3-tap kernel gradient per stream in registers (``(B, c, c, 3)``
+    partials, summed here). Dense: the weight gradient ``Σ δ_t h_{t−1}ᵀ`` is one large GEMM in torch.
+    """
+    from .scan_reference import weight_grad
+
     B, L, H = hs.shape
     grad_z = torch.empty_like(hs)
     grad_h0 = torch.zeros(B, H, dtype=hs.dtype, device=hs.device)
     if L == 0 or B == 0:
-        return grad_z, grad_h0
+        return grad_z, grad_h0, torch.zeros_like(weight)
     act = ACT_CODES[activation]
     if structure == "ring":
         c = weight.shape[0]
         n = H // c
         CP, NP = _pow2(c), _pow2(n)
-        _ring_bwd_kernel[(B,)](grad_hs, hs, weight, grad_z, grad_h0, L, c, n, ACT=act, CP=CP, NP=NP,
+        gw = torch.empty(B, c, c, 3, dtype=hs.dtype, device=hs.device)
+        _ring_bwd_kernel[(B,)](grad_hs, hs, h0, weight, grad_z, grad_h0, gw, L, c, n, ACT=act, CP=CP, NP=NP,
                                num_warps=8 if CP * NP >= 4096 else 4)
-    else:
-        HP = _pow2(H)
-        _dense_bwd_kernel[(triton.cdiv(B, 16),)](grad_hs, hs, weight, grad_z, grad_h0, B, L, H, ACT=act,
-                                                 BB=16, HP=HP, num_warps=8 if HP >= 256 else 4)
-    return grad_z, grad_h0
+        return grad_z, grad_h0, gw.sum(0)
+    HP = _pow2(H)
+    _dense_bwd_kernel[(triton.cdiv(B, 16),)](grad_hs, hs, weight, grad_z, grad_h0, B, L, H, ACT=act,
+                                             BB=16, HP=HP, num_warps=8 if HP >= 256 else 4)
+    return grad_z, grad_h0, weight_grad(grad_z, hs, h0, weight, structure)

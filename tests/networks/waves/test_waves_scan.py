@@ -94,6 +94,27 @@ def test_models_use_the_scan_and_have_the_documented_init():
         el(torch.zeros(2, 3))
 
 
+def test_elman_aten_backend_matches_the_scan():
+    g = torch.Generator().manual_seed(4)
+    for bias, act in ((False, "tanh"), (True, "relu")):
+        net = ElmanRNN(3, 12, 2, activation=act, bias=bias, generator=g, dtype=torch.float64)
+        if bias:
+            with torch.no_grad():
+                net.bias.uniform_(-0.5, 0.5, generator=g)
+        x = torch.randn(4, 9, 3, generator=g, dtype=torch.float64)
+        ya, ha = net(x, backend="aten")
+        (ha.sum() + ya.pow(2).sum()).backward()
+        ga = [p.grad.clone() for p in net.parameters()]
+        net.zero_grad()
+        yt, ht = net(x, backend="torch")
+        (ht.sum() + yt.pow(2).sum()).backward()
+        assert torch.allclose(ha, ht, atol=1e-12) and torch.allclose(ya, yt, atol=1e-12)
+        for a, b in zip(ga, [p.grad for p in net.parameters()]):
+            assert torch.allclose(a, b, atol=1e-10)
+    with pytest.raises(ValueError, match="backend"):
+        ElmanRNN(1, 2, 1, backend="cudnn")
+
+
 def test_models_are_deterministic_under_a_generator():
     a = WaveRNN(2, 8, 2, 3, u_init="random", v_init="random", generator=torch.Generator().manual_seed(7))
     b = WaveRNN(2, 8, 2, 3, u_init="random", v_init="random", generator=torch.Generator().manual_seed(7))
@@ -125,8 +146,12 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 @cuda
 @pytest.mark.parametrize("structure, act, B, L, H, c", [
     ("ring", "relu", 8, 64, 16 * 64, 16), ("ring", "tanh", 5, 33, 27 * 100, 27), ("ring", "relu", 4, 784, 16 * 256, 16),
-    ("dense", "tanh", 64, 108, 128, None), ("dense", "relu", 20, 50, 100, None), ("dense", "tanh", 3, 10, 256, None)])
+    ("dense", "tanh", 64, 108, 128, None), ("dense", "relu", 20, 50, 100, None), ("dense", "tanh", 3, 300, 128, None)])
 def test_triton_kernel_on_cuda_matches_oracle(structure, act, B, L, H, c):
+    """Tolerance: the fused float32 kernel may deviate from the float64 oracle by at most twice as much as
+    the eager float32 loop does (plus 1e-4). Over hundreds of ReLU steps float32 itself drifts from
+    float64 (measured on an H100 at L=784: relative gradient error 0.14 for the eager float32 loop), so a
+    fixed bound would test float32, not the kernel."""
     pytest.importorskip("triton")
     g = torch.Generator().manual_seed(0)
     if structure == "ring":
@@ -136,18 +161,24 @@ def test_triton_kernel_on_cuda_matches_oracle(structure, act, B, L, H, c):
     else:
         w = torch.randn(H, H, generator=g, dtype=torch.float64) * 0.9 / H ** 0.5
     z = torch.randn(B, L, H, generator=g, dtype=torch.float64) * 0.1
-    h0 = torch.zeros(B, H, dtype=torch.float64)
+    h0 = torch.randn(B, H, generator=g, dtype=torch.float64) * 0.1
     gh = torch.randn(B, L, H, generator=g, dtype=torch.float64)
-    ref_in = [t.cuda().requires_grad_() for t in (z, h0, w)]
-    ref = scan_reference(*ref_in, structure, act)
-    ref.backward(gh.cuda())
-    k_in = [t.float().cuda().requires_grad_() for t in (z, h0, w)]
-    hs = recurrent_scan(*k_in, structure, act, backend="triton")
-    hs.backward(gh.float().cuda())
-    for got, want in ((hs.detach(), ref.detach()), (k_in[0].grad, ref_in[0].grad), (k_in[1].grad, ref_in[1].grad),
-                      (k_in[2].grad, ref_in[2].grad)):
-        err = (got.double() - want).abs().max() / want.abs().max().clamp_min(1.0)
-        assert err < 1e-3, err   # float32 over up to 784 steps (fp32 round-off accumulates ~ sqrt(L))
+
+    def run(dtype, backend):
+        xs = [t.to("cuda", dtype).requires_grad_() for t in (z, h0, w)]
+        f = scan_reference if backend is None else (lambda *a: recurrent_scan(*a, backend=backend))
+        hs = f(*xs, structure, act)
+        hs.backward(gh.to("cuda", dtype))
+        return [hs.detach()] + [x.grad for x in xs]
+
+    oracle = run(torch.float64, None)
+    eager = run(torch.float32, "torch")
+    fused = run(torch.float32, "triton")
+    for name, o, e, f in zip(("hs", "grad_z", "grad_h0", "grad_w"), oracle, eager, fused):
+        scale = o.abs().max().clamp_min(1.0)
+        err_e = float((e.double() - o).abs().max() / scale)
+        err_f = float((f.double() - o).abs().max() / scale)
+        assert err_f <= 2 * err_e + 1e-4, (name, err_f, err_e)
 
 
 @pytest.mark.gpu
@@ -160,3 +191,6 @@ def test_opcheck_on_cuda():
     z, h0, w = make("dense", H=32, dtype=torch.float32, device="cuda")
     torch.library.opcheck(scan_fwd, (z.requires_grad_(), h0, w.requires_grad_(), "dense", "tanh"))
     assert resolve_backend("auto", z, w, "dense") == "triton"
+    big = torch.zeros(2, 3, 256, device="cuda")
+    with pytest.raises(RuntimeError, match="exceeds"):      # the 256x256 Wᵀ tile does not fit shared memory
+        recurrent_scan(big, big[:, 0], torch.zeros(256, 256, device="cuda"), "dense", "tanh", backend="triton")
