@@ -1,0 +1,251 @@
+r"""Online learning rules of GSEMM, built on the energy-derived rules of :mod:`plasticity.energy`,
+and free recall.
+
+Both rules take one integration step's worth of information and return ``(ΔΞ, ΔΦ, new_rule_state)``;
+they never mutate (the :class:`~networks.gsemm.learner.Learner` applies Δ, or writes −Δ into ``.grad``).
+
+:class:`AuthorsRule` — the contrastive rule of the authors' code (gsemm.md §2.2), faithful:
+
+.. math::
+    T_{lξ}\dot Ξ = c_ξ(xŷᵀ − vσᵀ) + α_c s(Φ(ŷ−σ))ᵀ,\qquad T_{lφ}\dot Φ = α_c(Ξ_{new}ᵀs)(ŷ−σ)ᵀ,
+
+ŷ = σ_h(√α_s Ξᵀx), σ = σ_h(h) of the free network before the step, c_ξ = 1 + √α_s (their quirk).
+
+:class:`RecruitingRule` — the reliable variant (see ``docs/learning.md``). Still
+"[−∂E/∂W]_target − [−∂E/∂W]_free", with three changes:
+
+1. **Recruitment (sharp target).** ŷ is one-hot: the committed unit whose column matches x
+   (cosine ≥ θ), else the first free unit, which is then committed and imprinted with x/√α_s (the
+   fixed point of the Ξ rule below, reached at once: the η_ξ → ∞ limit for that one unit) — the β → ∞
+   limit of the energy's hidden code restricted to an ART-like candidate set. Distinct patterns get distinct units, and a new
+   sequence takes fresh units instead of overwriting old ones.
+2. **Ξ: contrastive gradient of the static energy** (α_c term dropped), target (x, ŷ) against the free
+   relaxed state (v̂ = √α_s Ξσ, σ = σ_h(√α_s Ξᵀx)):
+   :math:`\dot Ξ = η_ξ\sqrt{α_s}(xŷᵀ − v̂σᵀ)`, whose fixed point is ξ_μ = x/√α_s, the norm that makes the
+   escape-time law apply.
+3. **Φ: contrastive −∂E/∂Φ with a sharp delayed code and soft bounds.** Presynaptic: the delayed
+   memory signal through the hidden softmax, weighted by how much of each memory is present in s,
+   :math:`z_μ = \mathrm{softmax}(β_z Ξᵀs)_μ\,\mathrm{clip}(ξ_μ·s / (β_d\sqrt{α_s}‖ξ_μ‖²), 0, 1)`
+   (crosstalk removed; z = 0 when s = 0);
+   postsynaptic error: target minus a lagging hidden trace ȳ (τ_y ≪ T_d, i.e. the hidden layer with a
+   finite T_h): :math:`\dot Φ = η_φ α_c\,[z(ŷ − ȳ)ᵀ]^+ (1 − Φ) + η_φ α_c\,[z(ŷ − ȳ)ᵀ]^-\,Φ` (Φ ∈ [0, 1]).
+   The update is non-zero only just after the presented item changes (an STDP-like causal window):
+   μ → ν is potentiated when μ was active before ν, and the diagonal is depressed.
+
+The timing is not learned: the operating point is set by r = √α_s/(α_c β_d) through the escape-time law
+T_esc = −T_d ln(1 − √r) (deep inside the dynamic phase, e.g. r = 0.5 → T_esc ≈ 1.23 T_d).
+
+Example
+-------
+>>> import torch
+>>> from networks.gsemm import dsem, random_patterns
+>>> from networks.gsemm.learning import RecruitingRule
+>>> X = random_patterns(32, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+>>> net = dsem(torch.zeros(32, 6, dtype=torch.float64), torch.zeros(6, 6, dtype=torch.float64), alpha_c=2.0)
+>>> rule = RecruitingRule()
+>>> st = rule.init_state(net, 1)
+>>> dxi, dphi, st = rule.update(net, X[:, 0][None], None, torch.zeros(1, 32, dtype=torch.float64), st, 0.05)
+>>> st.committed.tolist()
+[[True, False, False, False, False, False]]
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from plasticity import Contrastive, GSEMMPhi, Multiplicative, gsemm_xi_grad
+from plasticity.energy import authors_rule
+
+from .linalg import xi_m, xi_t
+from .model import GSEMM, State
+
+__all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "free_recall"]
+
+
+def _check_pos(name, v):
+    v = float(v)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {v}")
+    return v
+
+
+class RecruitState(NamedTuple):
+    """Rule traces: ``committed`` (B, P) bool (recruited units) and ``ybar`` (B, P) (lagging hidden code)."""
+
+    committed: Tensor
+    ybar: Tensor
+
+
+@dataclass(frozen=True)
+class RecruitingRule:
+    """Recruiting contrastive energy rule (module docstring). Parameters: ``eta_xi``, ``eta_phi``
+    (rates per unit time), ``theta`` (cosine needed to reuse a committed unit), ``tau_y`` (lag of the
+    hidden trace), ``beta_z`` (inverse temperature of the delayed code), ``phi_max`` (soft upper bound).
+    Input mode: ``clamp`` (teacher forcing, v = x).
+
+    >>> RecruitingRule(theta=0.6).theta
+    0.6
+    """
+
+    eta_xi: float = 2.0
+    eta_phi: float = 2.0
+    theta: float = 0.5
+    tau_y: float = 0.1
+    beta_z: float = 1.0
+    phi_max: float = 1.0
+
+    name = "recruiting"
+    input_mode = "clamp"
+
+    def __post_init__(self):
+        for k in ("eta_xi", "eta_phi", "tau_y", "beta_z", "phi_max"):
+            _check_pos(k, getattr(self, k))
+        if not -1.0 <= float(self.theta) <= 1.0:
+            raise ValueError(f"theta must be a cosine in [-1, 1], got {self.theta}")
+
+    def config(self) -> dict:
+        return {"name": self.name, **asdict(self)}
+
+    def init_state(self, model: GSEMM, batch: int) -> RecruitState:
+        z = model.xi.new_zeros(batch, model.P)
+        return RecruitState(torch.zeros(batch, model.P, dtype=torch.bool, device=z.device), z)
+
+    def reset_transient(self, state: RecruitState) -> RecruitState:
+        """Between presentations: forget the lagging hidden trace, keep the recruited units."""
+        return RecruitState(state.committed, torch.zeros_like(state.ybar))
+
+    def target(self, model: GSEMM, x: Tensor, committed: Tensor) -> Tensor:
+        """One-hot target code ŷ (B, P): best committed unit if its cosine ≥ θ, else the first free unit."""
+        ov = xi_t(model.xi, x)
+        norms = model.xi.norm(dim=-2)
+        cos = ov / (norms * x.norm(dim=-1, keepdim=True) + 1e-12)
+        best, arg = torch.where(committed, cos, torch.full_like(cos, -3.0)).max(-1)
+        free = ~committed
+        first_free = free.to(torch.int64).argmax(-1)
+        use_old = (best >= self.theta) | ~free.any(-1)
+        win = torch.where(use_old, torch.where(committed.any(-1), arg, cos.argmax(-1)), first_free)
+        return torch.nn.functional.one_hot(win, model.P).to(x.dtype)
+
+    def _phi_rule(self, model):
+        inner = Contrastive(rule=GSEMMPhi(alpha_c=_flat(model.alpha_c), eta=self.eta_phi, check_finite=False),
+                            check_finite=False)
+        return Multiplicative(rule=inner, w_min=0.0, w_max=self.phi_max, check_finite=False)
+
+    def update(self, model: GSEMM, x: Tensor, old: State | None, s: Tensor, state: RecruitState, dt: float):
+        """One step with v clamped to ``x`` (B, N) and delayed population ``s`` (after the step).
+        Returns ``(dxi, dphi, new_state)``."""
+        yh = self.target(model, x, state.committed)
+        sa = model.sqrt_alpha_s
+        ov = xi_t(model.xi, x)
+        sigma = model.hidden.act(sa * ov)
+        vhat = sa * xi_m(model.xi, sigma)
+        # Ξ: [-∂E_static/∂Ξ]_(x, ŷ) − [-∂E_static/∂Ξ]_(v̂, σ)
+        a_s = _flat(model.alpha_s)
+        dxi = (self.eta_xi * dt) * (gsemm_xi_grad(model.xi, x, yh, alpha_s=a_s)
+                                    - gsemm_xi_grad(model.xi, vhat, sigma, alpha_s=a_s))
+        # a newly recruited unit is imprinted at once (the η_ξ → ∞ limit of the same rule for that unit,
+        # whose fixed point is x/√α_s): recruitment then does not depend on dt
+        new = (yh.bool() & ~state.committed).unsqueeze(-2)                      # (B, 1, P)
+        x_col = (x / sa).unsqueeze(-1)                                          # (B, N, 1)
+        xi_b = model.xi if model.xi.dim() == 3 else model.xi.expand(x.shape[0], *model.xi.shape)
+        imprint = torch.where(new, x_col - xi_b, torch.zeros_like(xi_b))
+        if model.xi.dim() == 3:
+            dxi = torch.where(new, imprint, dxi)
+        else:  # shared Ξ: streams' imprints averaged, as the rule's reduce="mean"
+            dxi = torch.where(new.any(0), imprint.mean(0), dxi)
+        ovs = xi_t(model.xi, s)
+        full = (model.beta_d * sa) * model.xi.square().sum(-2)                     # ξ_μ·s when s holds memory μ
+        presence = (ovs / (full + 1e-12)).clamp(0.0, 1.0)
+        z = torch.softmax(self.beta_z * ovs, -1) * presence
+        rule = self._phi_rule(model)
+        dphi, _ = rule.delta(model.phi, z, state.ybar, rule.init_state(model.phi, x.shape[0]), dt, target_post=yh)
+        ybar = state.ybar + (dt / self.tau_y) * (yh - state.ybar)
+        return dxi, dphi, RecruitState(state.committed | yh.bool(), ybar)
+
+
+class AuthorsState(NamedTuple):
+    """The authors' rule keeps no traces (an empty marker tensor keeps checkpoints uniform)."""
+
+    steps: Tensor
+
+
+@dataclass(frozen=True)
+class AuthorsRule:
+    """The GSEMM authors' contrastive rule, faithful (module docstring). ``T_lxi``, ``T_lphi``: learning
+    time constants; ``c_xi``: Hebbian factor (None = their 1 + √α_s). Input mode: ``current`` (the
+    pattern added raw to dv/dt, gain 1).
+
+    >>> AuthorsRule().T_lphi
+    15.0
+    """
+
+    T_lxi: float = 1.0
+    T_lphi: float = 15.0
+    c_xi: float | None = None
+
+    name = "authors"
+    input_mode = "current"
+
+    def __post_init__(self):
+        _check_pos("T_lxi", self.T_lxi)
+        _check_pos("T_lphi", self.T_lphi)
+
+    def config(self) -> dict:
+        return {"name": self.name, **asdict(self)}
+
+    def init_state(self, model: GSEMM, batch: int) -> AuthorsState:
+        return AuthorsState(torch.zeros(batch, dtype=torch.int64, device=model.xi.device))
+
+    def update(self, model: GSEMM, x: Tensor, old: State, new: State, state: AuthorsState, dt: float):
+        sa = model.sqrt_alpha_s
+        yh = model.hidden.act(sa * xi_t(model.xi, x))
+        sigma = model.hidden.act(model.hidden_input(old.v, old.s))
+        c = (1.0 + sa) if self.c_xi is None else self.c_xi
+        a_s, a_c = _flat(model.alpha_s), _flat(model.alpha_c)
+        c = _flat(c) if isinstance(c, Tensor) else c
+        gxi, _ = authors_rule(model.xi, model.phi, x, new.v, new.s, yh, sigma, alpha_s=a_s, alpha_c=a_c, c_xi=c)
+        dxi = (dt / self.T_lxi) * gxi
+        _, gphi = authors_rule(model.xi, model.phi, x, new.v, new.s, yh, sigma, alpha_s=a_s, alpha_c=a_c, c_xi=c,
+                               xi_phi=model.xi + dxi)
+        return dxi, (dt / self.T_lphi) * gphi, AuthorsState(state.steps + 1)
+
+
+RULES = {"recruiting": RecruitingRule, "authors": AuthorsRule}
+
+
+def _flat(a):
+    return a.reshape(-1) if isinstance(a, Tensor) else a
+
+
+def free_recall(model: GSEMM, patterns: Tensor, *, steps: int, dt: float, record_every: int = 10,
+                min_dwell: int = 5, method: str = "euler") -> tuple[list[list[int]], Tensor]:
+    r"""Cue each stream with its first pattern (v = x₀, s = 0), run freely and decode the order.
+
+    The visited item at a sample is :math:`\arg\max_k x_kᵀv` over the true patterns ``patterns``
+    (B, N, L) (not the learned columns); runs shorter than ``min_dwell`` samples are merged. Returns the
+    per-stream orders and the overlaps (T, B, L). A stream succeeds when its order is ``[0, 1, …, L−1]``.
+
+    >>> import torch
+    >>> from networks.gsemm import dsem, chain, hadamard_patterns
+    >>> X = hadamard_patterns(64, 4, dtype=torch.float64)
+    >>> net = dsem(X, chain(4, dtype=torch.float64), alpha_c=2.0, T_f=0.05, T_d=1.0)
+    >>> free_recall(net, X[None], steps=1500, dt=0.005)[0]
+    [[0, 1, 2, 3]]
+    """
+    from .decoding import decode
+    from .integrate import simulate
+
+    if patterns.dim() != 3:
+        raise ValueError(f"patterns must be (B, N, L), got {tuple(patterns.shape)}")
+    patterns = patterns.to(dtype=model.xi.dtype, device=model.xi.device)
+    state = model.init_state(patterns[:, :, 0])
+    _, traj = simulate(model, state, steps=steps, dt=dt, method=method, record=("v",), record_every=record_every,
+                       backend="dense")
+    N = patterns.shape[1]
+    ov = torch.einsum("tbn,bnl->tbl", traj.v, patterns) / N
+    orders = [decode(ov[:, b], dt * record_every, min_dwell=min_dwell).order for b in range(ov.shape[1])]
+    return orders, ov
