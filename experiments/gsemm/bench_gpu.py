@@ -3,8 +3,9 @@
     python -m experiments.gsemm.bench_gpu [--B 4096] [--N 784] [--P 64] [--steps 400] [--json out.json]
 
 For each method (euler, split) it times, side by side in one run: the dense eager loop, dense with
-CUDA-graph replay, the exact subspace backend eager, and subspace with CUDA graphs; float32 (TF32
-matmuls off, so the numbers compare with the float64 oracle honestly). Accuracy: max |overlap
+CUDA-graph replay, the exact subspace backend eager, subspace with CUDA graphs, and the fused Triton
+kernel (one launch, true float32 "ieee" matmuls, and TF32); float32 (TF32 off elsewhere, so the
+numbers compare with the float64 oracle honestly). Accuracy: max |overlap
 difference| against a float64 dense run of the same streams (first 64 streams, same steps).
 """
 from __future__ import annotations
@@ -29,12 +30,18 @@ def _net(N, P, B, dtype, device):
 
 def _time(net, cues, steps, method, backend, graph, record_every):
     st = net.init_state(cues)
-    simulate(net, st, steps=2 * record_every, dt=0.01, method=method, backend=backend, cuda_graph=graph,
-             record_every=record_every)  # warm-up (and graph capture cost excluded)
+    if backend.startswith("triton"):
+        from networks.gsemm.fused import simulate_fused
+        prec = "tf32" if backend.endswith("tf32") else "ieee"
+        run = lambda n: simulate_fused(net, st, steps=n, dt=0.01, method=method, record_every=record_every,
+                                       precision=prec)
+    else:
+        run = lambda n: simulate(net, st, steps=n, dt=0.01, method=method, backend=backend, cuda_graph=graph,
+                                 record_every=record_every)
+    run(2 * record_every)  # warm-up (compilation and graph capture excluded)
     torch.cuda.synchronize()
     t0 = time.perf_counter()
-    final, tr = simulate(net, st, steps=steps, dt=0.01, method=method, backend=backend, cuda_graph=graph,
-                         record_every=record_every)
+    final, tr = run(steps)
     torch.cuda.synchronize()
     return time.perf_counter() - t0, tr
 
@@ -44,7 +51,7 @@ def main(argv=None):
     ap.add_argument("--B", type=int, default=4096)
     ap.add_argument("--N", type=int, default=784)
     ap.add_argument("--P", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--record-every", type=int, default=20)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
@@ -60,8 +67,9 @@ def main(argv=None):
     for method in ("euler", "split"):
         _, ref = simulate(ref_net, ref_net.init_state(ref_cues), steps=args.steps, dt=0.01, method=method,
                           backend="dense", record_every=args.record_every, cuda_graph=False)
-        for backend in ("dense", "subspace"):
-            for graph in (False, True):
+        for backend, graphs in (("dense", (False, True)), ("subspace", (False, True)), ("triton", (False,)),
+                                ("triton-tf32", (False,))):
+            for graph in graphs:
                 secs, tr = _time(net, cues, args.steps, method, backend, graph, args.record_every)
                 err = (tr.overlaps[:, :64].double() - ref.overlaps).abs().max().item()
                 row = {"method": method, "backend": backend, "cuda_graph": graph, "steps_per_s": args.steps / secs,

@@ -10,8 +10,9 @@ Methods (``method=``):
 
 ``backend="dense"`` integrates in full space (any model); ``"subspace"`` uses the exact reduced
 coordinates of :class:`~networks.gsemm.kernels.Subspace` (identity features, shared weights, no input);
-``"auto"`` picks ``subspace`` when it applies. The backend used is stored in the returned
-:class:`Trajectory`.
+``"native"`` is a compiled C loop for the CPU; ``"triton"`` one fused GPU kernel for DSEM-type models;
+``"auto"`` picks native on the CPU, the fused kernel on CUDA when it applies, else ``subspace`` or
+``dense``. The backend used is stored in the returned :class:`Trajectory`.
 
 Memory grows with what is recorded (every ``record_every`` steps, the chosen ``record`` signals),
 never with the full trajectory unless asked.
@@ -38,7 +39,7 @@ from .kernels import SIGNALS, Dense, Subspace, subspace_eligible
 from .model import GSEMM, State
 
 METHODS = ("euler", "rk4", "split")
-BACKENDS = ("auto", "dense", "subspace", "native")
+BACKENDS = ("auto", "dense", "subspace", "native", "triton")
 
 
 @dataclass
@@ -215,6 +216,14 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
 
     if backend == "auto":
         backend = choose_backend(model, v, inputs)
+        if backend == "subspace" and v.is_cuda:
+            from .fused import fused_unsupported_reason
+            if fused_unsupported_reason(model, state, steps, method, record_every, record, inputs) is None:
+                backend = "triton"
+    if backend == "triton":  # one fused kernel launch for the whole run (networks/gsemm/fused.py)
+        from .fused import simulate_fused
+        return simulate_fused(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
+                              record=record, inputs=inputs)
     if backend == "native":  # compiled C loop (networks/gsemm/native.py); raises if it cannot be built
         return _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs, progress)
     why = subspace_eligible(model, inputs)
