@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 #: experiment name -> module path (imported on demand)
 CATALOG: dict[str, str] = {
+    "learn_sequence": "experiments.gsemm.learn_sequence",
+    "stream": "experiments.gsemm.stream",
     "replay": "experiments.gsemm.replay",
     "escape_time": "experiments.gsemm.escape_time",
     "capacity": "experiments.gsemm.capacity",
