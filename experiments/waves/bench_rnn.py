@@ -139,10 +139,12 @@ def bench_case(name, structure, act, B, L, H, c, reps: dict, impls, seed=0):
         errs = [float((a.double() - o).abs().max() / o.abs().max().clamp_min(1.0)) if a is not None else None
                 for a, o in zip(grads, oracle)]
         fwd_bytes, bwd_bytes = 2 * B * L * H * 4, 3 * B * L * H * 4
-        rows.append({"case": name, "impl": impl, "fwd_ms": t_f, "fwdbwd_ms": t_fb, "peak_extra_MiB": mem,
+        row = {"case": name, "impl": impl, "fwd_ms": t_f, "fwdbwd_ms": t_fb, "peak_extra_MiB": mem,
                      "err_hs": errs[0], "err_grad_z": errs[1], "err_grad_w": errs[2],
                      "roofline_fwd": fwd_bytes / HBM_BYTES_PER_S * 1e3 / t_f,
-                     "roofline_fwdbwd": (fwd_bytes + bwd_bytes) / HBM_BYTES_PER_S * 1e3 / t_fb})
+                     "roofline_fwdbwd": (fwd_bytes + bwd_bytes) / HBM_BYTES_PER_S * 1e3 / t_fb}
+        print("row " + json.dumps(row), flush=True)     # partial results survive a timeout
+        rows.append(row)
     return rows
 
 
@@ -171,6 +173,8 @@ def main(argv=None):
         reps = {i: (a.reps if i in ("triton", "cudnn-rnn") else a.eager_reps) for i in impls}
         rows += bench_case(name, structure, act, B, L, H, c, reps, impls)
         torch.cuda.empty_cache()
+        if a.out:
+            a.out.write_text(json.dumps({"rows": rows}, indent=2))
         # speedups within the case
         case_rows = [r for r in rows if r["case"] == name]
         base = {r["impl"]: r for r in case_rows if "error" not in r}

@@ -6,15 +6,19 @@ import math
 import torch
 
 
+def _np(t):
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t
+
+
 def spectrum_figure(res: dict, title: str):
     """Eigenvalues of W_hh over the eigenvalues of Φ, with the unit circle."""
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     th = torch.linspace(0, 2 * math.pi, 200)
-    ax.plot(th.cos(), th.sin(), color="0.7", lw=1)
+    ax.plot(_np(th.cos()), _np(th.sin()), color="0.7", lw=1)
     ew, ep = res["_eig_W"], res["_eig_phi"]
-    ax.scatter(ep.real, ep.imag, s=60, facecolors="none", edgecolors="tab:red", label="Φ (theory)")
-    ax.scatter(ew.real, ew.imag, s=8, color="tab:blue", label="W_hh (trained)")
+    ax.scatter(_np(ep.real), _np(ep.imag), s=60, facecolors="none", edgecolors="tab:red", label="Φ (theory)")
+    ax.scatter(_np(ew.real), _np(ew.imag), s=8, color="tab:blue", label="W_hh (trained)")
     ax.set_aspect("equal")
     ax.set_title(f"{title}\n{res['eig_count']} eigenvalues |λ|>0.8, spectral error {res['spectral_error']:.2e} rad",
                  fontsize=8)
@@ -28,7 +32,7 @@ def basis_matrix_figure(res: dict, s: int, title: str):
     A = res["_W_basis"]
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     lim = float(A.abs().quantile(0.995).clamp_min(1e-6))
-    im = ax.imshow(A, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    im = ax.imshow(_np(A), cmap="RdBu_r", vmin=-lim, vmax=lim)
     n = A.shape[0]
     for k in range(1, s):
         ax.axhline(k * n / s - 0.5, color="0.6", lw=0.4)
@@ -47,7 +51,7 @@ def wave_figure(res: dict, s: int, title: str, frames: int = 12):
     fig, axes = plt.subplots(1, frames, figsize=(1.3 * frames, 2.2))
     lim = float(z.abs().quantile(0.99).clamp_min(1e-6))
     for j, ax in enumerate(axes):
-        ax.imshow(z[t0 + j], cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.imshow(_np(z[t0 + j]), cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_title(f"t={t0 + j}", fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])

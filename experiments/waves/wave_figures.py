@@ -22,7 +22,7 @@ def activity_figure(panels: dict, title: str):
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2))
     axes = [axes] if len(panels) == 1 else axes
     for ax, (name, (act, power)) in zip(axes, panels.items()):
-        ax.imshow(act.T, aspect="auto", cmap="viridis", interpolation="nearest")
+        ax.imshow(act.T.detach().cpu().numpy(), aspect="auto", cmap="viridis", interpolation="nearest")
         ax.set_xlabel("time step")
         ax.set_ylabel("neuron")
         ax.set_title(f"{name}: FFT diagonal power {power:.1f}", fontsize=8)
