@@ -15,6 +15,9 @@ from networks.aussm.ops import _scan_fwd
 
 from .helpers import DEVICE, INTERP, NAMES, call, problem, to
 
+CHUNK_LONG = 0
+# the interpreter runs ~1 chunk per 10 ms: CI checks the long-sequence properties at L = 2000, CUDA at 1e5
+L_LONG = 2_000 if INTERP else 100_000
 GPU = pytest.mark.skipif(DEVICE.type != "cuda", reason="large shapes need CUDA (interpreter too slow)")
 
 
@@ -22,8 +25,8 @@ def _rel(a, b):
     return float((a.detach().to(b.dtype) - b.detach()).abs().max() / b.detach().abs().max().clamp_min(1e-30))
 
 
-@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (3, 17, 8, 7), (2, 33, 5, 16), (1, 130, 3, 3)])
-@pytest.mark.parametrize("precision", ["fast", "precise"])
+@pytest.mark.parametrize("shape,precision", [((1, 1, 1, 1), "fast"), ((3, 17, 8, 7), "fast"), ((2, 33, 5, 16), "fast"),
+                                             ((1, 130, 3, 3), "fast"), ((2, 19, 3, 4), "precise")])
 def test_forward_matches_float64_oracle(shape, precision):
     args = problem(*shape, seed=sum(shape))
     y64, h64 = call(scan_sequential, args)
@@ -118,7 +121,7 @@ def _impulse(L, D, N, theta, device=DEVICE):
 
 
 def test_unitarity_zero_drive_to_L_1e5():
-    L, D, N = 100_000, 1, 3
+    L, D, N = L_LONG, 1, 3
     g = torch.Generator().manual_seed(2)
     u = torch.randn(1, L, D, generator=g).to(DEVICE)
     W = torch.randn(D, N, D, generator=g).to(DEVICE)
@@ -126,26 +129,34 @@ def test_unitarity_zero_drive_to_L_1e5():
     h0 = torch.randn(1, D, N, dtype=torch.complex64, generator=g).to(DEVICE)
     one = torch.ones(N, dtype=torch.complex64, device=DEVICE)
     _, h = aussm_scan(u, torch.zeros_like(u), W, b, one, one, torch.zeros(D, device=DEVICE), h0=h0,
-                      backend="triton")
+                      backend="triton", chunk=CHUNK_LONG)
     assert torch.allclose(h.abs(), h0.abs(), rtol=1e-6, atol=0)
     assert torch.allclose(h.abs().square().sum(), h0.abs().square().sum(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("k", [3, 7])
 def test_phase_composition_period_k_to_L_1e5(k):
-    L = 100_000
-    u, dt, W, b, one, _, Dk = _impulse(L, 1, 1, 2 * math.pi / k)
+    """Constant phase 2pi/k: y_t = cos(t*theta) with theta the float32-rounded 2pi/k.
+
+    The float32 input itself differs from 2pi/k by up to 1.2e-7 rad, which drifts 0.012 rad over
+    1e5 steps for *any* float32 implementation, so the float64 expectation uses the rounded theta.
+    Tolerance 3e-4: per-chunk float32 rounding of the in-chunk phase sum (|G| <= 64*pi) is ~1e-5, the
+    compensated carry keeps the drift over 1500 chunks below ~1e-4; a wrong wrap gives O(1) errors.
+    """
+    L = L_LONG
+    theta = torch.tensor(2 * math.pi / k, dtype=torch.float32)
+    u, dt, W, b, one, _, Dk = _impulse(L, 1, 1, float(theta))
     h0 = torch.ones(1, 1, 1, dtype=torch.complex64, device=DEVICE)
-    y, h = aussm_scan(u, dt, W, b, one, one, Dk, h0=h0, backend="triton")
+    y, h = aussm_scan(u, dt, W, b, one, one, Dk, h0=h0, backend="triton", chunk=CHUNK_LONG)
     y = y.flatten().cpu().double()
     t = torch.arange(1, L + 1, dtype=torch.float64)
-    expected = torch.cos(2 * math.pi * (t % k) / k)         # Re e^{i 2pi t/k}
-    assert float((y - expected).abs().max()) < 1e-5
-    assert float((y[k:] - y[:-k]).abs().max()) < 1e-5
+    expected = torch.cos(torch.remainder(t * theta.double(), 2 * math.pi))
+    assert float((y - expected).abs().max()) < 3e-4
+    assert float((h.cpu().angle().double() - math.remainder(L * float(theta), 2 * math.pi)).abs()) < 3e-4
 
 
 def test_parity_and_mod_m_constructions_exact_to_L_1e5():
-    L = 100_000
+    L = 1_000 if INTERP else L_LONG
     g = torch.Generator().manual_seed(4)
     bits = (torch.rand(1, L, 1, generator=g) < 0.5).float()
     counts = bits.flatten().double().cumsum(0)
@@ -158,7 +169,8 @@ def test_parity_and_mod_m_constructions_exact_to_L_1e5():
         for Cc in (one, -1j * one):
             y, _ = aussm_scan(bits.to(DEVICE), torch.zeros(1, L, 1, device=DEVICE), W.to(DEVICE),
                               torch.zeros(1, 1, device=DEVICE), one.to(DEVICE), Cc.to(DEVICE),
-                              torch.zeros(1, device=DEVICE), h0=h0.to(DEVICE), backend="triton")
+                              torch.zeros(1, device=DEVICE), h0=h0.to(DEVICE), backend="triton",
+                              chunk=CHUNK_LONG)
             ys.append(y.flatten().cpu().double())
         angle = torch.atan2(ys[1], ys[0])
         decoded = torch.round(angle / (2 * math.pi / m)).long() % m

@@ -1,0 +1,399 @@
+r"""Fused Triton kernels for the AUSSM scan: forward and deterministic backward.
+
+Semantics are those of :func:`networks.aussm.reference.scan_polar`. One program owns one
+(sequence, channel ``i``) pair and **all** N states of it, and walks the sequence in chunks of ``T``
+steps inside one launch (any L, no host loop in the forward). Per chunk:
+
+1. phase projection on tensor cores, never written to memory:
+   :math:`\theta = u_{[t_0,t_0+T),:}\,W_A[i]^\top + b_A[i]` as ``tl.dot`` over D in tiles of ``BK``;
+2. each :math:`\theta_t` is range-reduced to :math:`[-\pi,\pi)` (Cody-Waite, two constants), then
+   :math:`G_t = G_c + \mathrm{cumsum}(\theta)` with the carried phase :math:`G_c` wrapped mod 2π at
+   every chunk boundary (so phase error does not grow with |G|);
+3. separable scan :math:`S_t = S_c + \mathrm{cumsum}(e^{-iG_t}\tilde B v_t)`, :math:`h_t = e^{iG_t}S_t`;
+4. readout reduced over states in registers (no atomics), D skip and SiLU gate fused; ``y`` stored
+   in the activation dtype.
+
+The carries :math:`(S_c, G_c)` at every chunk start are saved (``(S, D, n_chunks + 1, 3, N)`` floats,
+O(B·D·N·L/T)), nothing of size (B, L, D, N) is kept for the backward.
+
+The backward walks the chunks in reverse, recomputing each chunk from its saved carry, with the
+reverse carries :math:`\partial S` and :math:`\partial G` in registers. The cross-channel part of
+the phase gradient, :math:`\partial u_t[r] \mathrel{+}= \sum_{i,j}\partial\theta_t[i,j]W_A[i,j,r]` and
+:math:`\partial W_A = \sum_t \partial\theta_t\,u_t^\top`, is a contraction over channels that one
+program cannot do without atomics; the backward therefore writes :math:`\partial\theta` for a
+*slab* of chunks (bounded memory, default ≤ 64 MiB) and contracts it with two GEMMs per slab. All
+other reductions (``dB``, ``dC``, ``db_A``, ``dD``) are per-program partial sums, summed in a fixed
+order, so the backward is bitwise deterministic.
+
+Sequences are given by row offsets ``starts`` into the flattened ``(rows, D)`` activations, so
+dense batches (``starts = arange(B+1)·L``) and packed variable-length batches (``cu_seqlens``) are one
+code path; phase and state restart at every sequence start.
+
+Example
+-------
+The host functions :func:`forward` and :func:`backward` are called by :mod:`networks.aussm.ops`;
+use :func:`networks.aussm.ops.aussm_scan` instead of calling them directly.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import triton
+import triton.language as tl
+
+TWO_PI_HI = 6.28125                       # exact in a few mantissa bits: k * HI is exact
+TWO_PI_LO = 2.0 * math.pi - 6.28125       # 1.9353071795864769e-03
+INV_TWO_PI = 1.0 / (2.0 * math.pi)
+
+
+@triton.jit
+def _two_sum(a_hi, a_lo, b_hi, b_lo):
+    """Compensated (TwoSum) addition of double-float pairs: combine fn for reduce / scan."""
+    s = a_hi + b_hi
+    bp = s - a_hi
+    err = (a_hi - (s - bp)) + (b_hi - bp)
+    return s, a_lo + b_lo + err
+
+
+@triton.jit
+def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_ptr, h0_ptr, starts_ptr,
+                      y_ptr, ht_ptr, carry_ptr,
+                      D, N, NCH,
+                      T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
+                      FAST_TRIG: tl.constexpr, HAS_Z: tl.constexpr, HAS_H0: tl.constexpr,
+                      PRECISE: tl.constexpr):
+    seq = tl.program_id(0)
+    i = tl.program_id(1)
+    start = tl.load(starts_ptr + seq)
+    seqlen = tl.load(starts_ptr + seq + 1) - start
+    rows = tl.arange(0, T)
+    cols = tl.arange(0, BN)
+    nmask = cols < N
+    ba = tl.load(ba_ptr + i * N + cols, mask=nmask, other=0.0)
+    br = tl.load(bc_ptr + cols * 2, mask=nmask, other=0.0)
+    bi = tl.load(bc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    cr = tl.load(cc_ptr + cols * 2, mask=nmask, other=0.0)
+    ci = tl.load(cc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    dk = tl.load(dk_ptr + i)
+    if HAS_H0:
+        hbase = h0_ptr + ((seq * D + i) * N + cols) * 2
+        s_re = tl.load(hbase, mask=nmask, other=0.0)
+        s_im = tl.load(hbase + 1, mask=nmask, other=0.0)
+    else:
+        s_re = tl.zeros([BN], dtype=tl.float32)
+        s_im = tl.zeros([BN], dtype=tl.float32)
+    g_c = tl.zeros([BN], dtype=tl.float32)
+    cbase = carry_ptr + (seq * D + i) * (NCH + 1) * 3 * N
+    n_chunks = tl.cdiv(seqlen, T)
+    for c in range(0, n_chunks):
+        cptr = cbase + c * 3 * N + cols
+        tl.store(cptr, s_re, mask=nmask)
+        tl.store(cptr + N, s_im, mask=nmask)
+        tl.store(cptr + 2 * N, g_c, mask=nmask)
+        t = c * T + rows
+        tmask = t < seqlen
+        rptr = start + t
+        # phase projection theta = u_chunk @ W_A[i]^T on tensor cores
+        acc = tl.zeros([T, BN], dtype=tl.float32)
+        for k0 in range(0, D, BK):
+            kk = k0 + tl.arange(0, BK)
+            kmask = kk < D
+            ut = tl.load(u_ptr + rptr[:, None] * D + kk[None, :], mask=tmask[:, None] & kmask[None, :],
+                         other=0.0).to(tl.float32)
+            wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
+                         other=0.0)
+            acc = tl.dot(ut, wt, acc, input_precision=PREC)
+        theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
+        kq = tl.floor(theta * 0.15915494309189535 + 0.5)
+        theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
+        if PRECISE:
+            g_hi, g_lo = tl.associative_scan((theta, tl.zeros_like(theta)), 0, _two_sum)
+            g = (g_c[None, :] + g_hi) + g_lo
+        else:
+            g = g_c[None, :] + tl.cumsum(theta, axis=0)
+        kq = tl.floor(g * 0.15915494309189535 + 0.5)
+        g = (g - kq * 6.28125) - kq * 1.9353071795864769e-03
+        if FAST_TRIG:
+            cg = tl.inline_asm_elementwise("cos.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                           is_pure=True, pack=1)
+            sg = tl.inline_asm_elementwise("sin.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                           is_pure=True, pack=1)
+        else:
+            cg = tl.cos(g)
+            sg = tl.sin(g)
+        ui = tl.load(u_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+        dti = tl.load(dt_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+        su = ui * tl.sigmoid(ui)
+        v = dti * su
+        a_re = (cg * br[None, :] + sg * bi[None, :]) * v[:, None]
+        a_im = (cg * bi[None, :] - sg * br[None, :]) * v[:, None]
+        sr = s_re[None, :] + tl.cumsum(a_re, axis=0)
+        si = s_im[None, :] + tl.cumsum(a_im, axis=0)
+        h_re = cg * sr - sg * si
+        h_im = cg * si + sg * sr
+        q = tl.sum(cr[None, :] * h_re - ci[None, :] * h_im, axis=1)
+        out = q + dk * su
+        if HAS_Z:
+            zi = tl.load(z_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+            out = out * (zi * tl.sigmoid(zi))
+        tl.store(y_ptr + rptr * D + i, out.to(y_ptr.dtype.element_ty), mask=tmask)
+        s_re = s_re + tl.sum(a_re, axis=0)
+        s_im = s_im + tl.sum(a_im, axis=0)
+        # compensated chunk increment, reduced mod 2pi before it meets the carry
+        r_hi, r_lo = tl.reduce((theta, tl.zeros_like(theta)), 0, _two_sum)
+        kq = tl.floor(r_hi * 0.15915494309189535 + 0.5)
+        g_c = g_c + (((r_hi - kq * 6.28125) - kq * 1.9353071795864769e-03) + r_lo)
+        kq = tl.floor(g_c * 0.15915494309189535 + 0.5)
+        g_c = (g_c - kq * 6.28125) - kq * 1.9353071795864769e-03
+    # final carries (slot n_chunks) and final state h_T = e^{i G_c} S_c
+    cptr = cbase + n_chunks * 3 * N + cols
+    tl.store(cptr, s_re, mask=nmask)
+    tl.store(cptr + N, s_im, mask=nmask)
+    tl.store(cptr + 2 * N, g_c, mask=nmask)
+    cf = tl.cos(g_c)
+    sf = tl.sin(g_c)
+    hbase = ht_ptr + ((seq * D + i) * N + cols) * 2
+    tl.store(hbase, cf * s_re - sf * s_im, mask=nmask)
+    tl.store(hbase + 1, cf * s_im + sf * s_re, mask=nmask)
+
+
+@triton.jit
+def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_ptr, starts_ptr, carry_ptr,
+                      dy_ptr, dcarry_ptr, dtheta_ptr, du_ptr, ddt_ptr, dz_ptr, dpar_ptr,
+                      D, N, NCH, C_LO, C_HI,
+                      T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
+                      FAST_TRIG: tl.constexpr, HAS_Z: tl.constexpr, PRECISE: tl.constexpr):
+    seq = tl.program_id(0)
+    i = tl.program_id(1)
+    start = tl.load(starts_ptr + seq)
+    seqlen = tl.load(starts_ptr + seq + 1) - start
+    n_chunks = tl.cdiv(seqlen, T)
+    rows = tl.arange(0, T)
+    cols = tl.arange(0, BN)
+    nmask = cols < N
+    ba = tl.load(ba_ptr + i * N + cols, mask=nmask, other=0.0)
+    br = tl.load(bc_ptr + cols * 2, mask=nmask, other=0.0)
+    bi = tl.load(bc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    cr = tl.load(cc_ptr + cols * 2, mask=nmask, other=0.0)
+    ci = tl.load(cc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    dk = tl.load(dk_ptr + i)
+    # reverse carries dS (complex) and dG, kept between slab launches in dcarry (seq, D, 3, N)
+    dcb = dcarry_ptr + ((seq * D + i) * 3) * N + cols
+    ds_re = tl.load(dcb, mask=nmask, other=0.0)
+    ds_im = tl.load(dcb + N, mask=nmask, other=0.0)
+    dg_c = tl.load(dcb + 2 * N, mask=nmask, other=0.0)
+    # per-program parameter-gradient partials (seq, D, 6, N): dBr dBi dCr dCi dbA [dD at col 0]
+    pb = dpar_ptr + ((seq * D + i) * 6) * N + cols
+    acc_br = tl.load(pb, mask=nmask, other=0.0)
+    acc_bi = tl.load(pb + N, mask=nmask, other=0.0)
+    acc_cr = tl.load(pb + 2 * N, mask=nmask, other=0.0)
+    acc_ci = tl.load(pb + 3 * N, mask=nmask, other=0.0)
+    acc_ba = tl.load(pb + 4 * N, mask=nmask, other=0.0)
+    acc_dd = tl.load(pb + 5 * N, mask=cols < 1, other=0.0)
+    cbase = carry_ptr + (seq * D + i) * (NCH + 1) * 3 * N
+    for cc in range(0, C_HI - C_LO):
+        c = C_HI - 1 - cc
+        cm = nmask & ((c + cols * 0) < n_chunks)
+        cptr = cbase + c * 3 * N + cols
+        s_re = tl.load(cptr, mask=cm, other=0.0)
+        s_im = tl.load(cptr + N, mask=cm, other=0.0)
+        g_c = tl.load(cptr + 2 * N, mask=cm, other=0.0)
+        t = c * T + rows
+        tmask = t < seqlen
+        rptr = start + t
+        acc = tl.zeros([T, BN], dtype=tl.float32)
+        for k0 in range(0, D, BK):
+            kk = k0 + tl.arange(0, BK)
+            kmask = kk < D
+            ut = tl.load(u_ptr + rptr[:, None] * D + kk[None, :], mask=tmask[:, None] & kmask[None, :],
+                         other=0.0).to(tl.float32)
+            wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
+                         other=0.0)
+            acc = tl.dot(ut, wt, acc, input_precision=PREC)
+        theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
+        kq = tl.floor(theta * 0.15915494309189535 + 0.5)
+        theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
+        if PRECISE:
+            g_hi, g_lo = tl.associative_scan((theta, tl.zeros_like(theta)), 0, _two_sum)
+            g = (g_c[None, :] + g_hi) + g_lo
+        else:
+            g = g_c[None, :] + tl.cumsum(theta, axis=0)
+        kq = tl.floor(g * 0.15915494309189535 + 0.5)
+        g = (g - kq * 6.28125) - kq * 1.9353071795864769e-03
+        if FAST_TRIG:
+            cg = tl.inline_asm_elementwise("cos.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                           is_pure=True, pack=1)
+            sg = tl.inline_asm_elementwise("sin.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                           is_pure=True, pack=1)
+        else:
+            cg = tl.cos(g)
+            sg = tl.sin(g)
+        ui = tl.load(u_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+        dti = tl.load(dt_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+        sig_u = tl.sigmoid(ui)
+        su = ui * sig_u
+        v = dti * su
+        e_re = cg * br[None, :] + sg * bi[None, :]
+        e_im = cg * bi[None, :] - sg * br[None, :]
+        a_re = e_re * v[:, None]
+        a_im = e_im * v[:, None]
+        sr = s_re[None, :] + tl.cumsum(a_re, axis=0)
+        si = s_im[None, :] + tl.cumsum(a_im, axis=0)
+        h_re = cg * sr - sg * si
+        h_im = cg * si + sg * sr
+        q = tl.sum(cr[None, :] * h_re - ci[None, :] * h_im, axis=1)
+        dy = tl.load(dy_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+        if HAS_Z:
+            zi = tl.load(z_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
+            sig_z = tl.sigmoid(zi)
+            dq = dy * zi * sig_z
+            dz = dy * (q + dk * su) * sig_z * (1.0 + zi * (1.0 - sig_z))
+            tl.store(dz_ptr + rptr * D + i, dz, mask=tmask)
+        else:
+            dq = dy
+        acc_dd += tl.where(cols < 1, tl.sum(dq * su, axis=0), 0.0)
+        dh_re = dq[:, None] * cr[None, :]
+        dh_im = -dq[:, None] * ci[None, :]
+        acc_cr += tl.sum(dq[:, None] * h_re, axis=0)
+        acc_ci -= tl.sum(dq[:, None] * h_im, axis=0)
+        dsd_re = dh_re * cg + dh_im * sg
+        dsd_im = dh_im * cg - dh_re * sg
+        dg = h_re * dh_im - h_im * dh_re
+        da_re = ds_re[None, :] + tl.cumsum(dsd_re, axis=0, reverse=True)
+        da_im = ds_im[None, :] + tl.cumsum(dsd_im, axis=0, reverse=True)
+        acc_br += tl.sum((da_re * cg - da_im * sg) * v[:, None], axis=0)
+        acc_bi += tl.sum((da_re * sg + da_im * cg) * v[:, None], axis=0)
+        dv = tl.sum(da_re * e_re + da_im * e_im, axis=1)
+        dg = dg + a_im * da_re - a_re * da_im
+        dth = tl.where(tmask[:, None], dg_c[None, :] + tl.cumsum(dg, axis=0, reverse=True), 0.0)
+        acc_ba += tl.sum(dth, axis=0)
+        lt = (c - C_LO) * T + rows
+        tl.store(dtheta_ptr + ((seq * ((C_HI - C_LO) * T) + lt[:, None]) * D + i) * N + cols[None, :], dth,
+                 mask=nmask[None, :])
+        dsu = dv * dti + dq * dk
+        tl.store(ddt_ptr + rptr * D + i, dv * su, mask=tmask)
+        tl.store(du_ptr + rptr * D + i, dsu * sig_u * (1.0 + ui * (1.0 - sig_u)), mask=tmask)
+        ds_re = ds_re + tl.sum(dsd_re, axis=0)
+        ds_im = ds_im + tl.sum(dsd_im, axis=0)
+        dg_c = dg_c + tl.sum(dg, axis=0)
+    tl.store(dcb, ds_re, mask=nmask)
+    tl.store(dcb + N, ds_im, mask=nmask)
+    tl.store(dcb + 2 * N, dg_c, mask=nmask)
+    tl.store(pb, acc_br, mask=nmask)
+    tl.store(pb + N, acc_bi, mask=nmask)
+    tl.store(pb + 2 * N, acc_cr, mask=nmask)
+    tl.store(pb + 3 * N, acc_ci, mask=nmask)
+    tl.store(pb + 4 * N, acc_ba, mask=nmask)
+    tl.store(pb + 5 * N, acc_dd, mask=cols < 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# host side
+# ---------------------------------------------------------------------------------------------
+PRECISIONS = {"fast": ("tf32x3", True), "precise": ("ieee", False), "tf32": ("tf32", True)}
+DTHETA_BUDGET_BYTES = 64 * 2**20
+
+
+def _pow2(x: int) -> int:
+    return 1 << max(0, int(x) - 1).bit_length()
+
+
+def config(D: int, N: int, chunk: int | None = None) -> dict:
+    """Tile sizes for (D, N): ``T`` steps per chunk, ``BN`` padded states, ``BK`` projection K-tile."""
+    BN = max(16, _pow2(N))
+    BK = max(16, min(64, _pow2(D)))
+    T = chunk if chunk else max(16, min(64, 2048 // BN))
+    if T < 16 or T > 4096 or T & (T - 1):
+        raise ValueError(f"chunk={chunk}: must be a power of two in [16, 4096]")
+    return {"T": T, "BN": BN, "BK": BK}
+
+
+def _mode(precision: str, device: torch.device):
+    prec, fast_trig = PRECISIONS[precision]
+    return prec, bool(fast_trig and device.type == "cuda")
+
+
+def forward(u, dt, z, W, bA, Bc, Cc, Dk, h0, starts, max_len: int, precision: str, chunk: int = 0):
+    """Launch the forward kernel on flattened ``(rows, D)`` activations; returns ``(y, h_T, carries)``."""
+    rows, D = u.shape
+    N = W.shape[1]
+    nseq = starts.numel() - 1
+    cfg = config(D, N, chunk or None)
+    nch = triton.cdiv(max(max_len, 1), cfg["T"])
+    y = torch.empty_like(u)
+    ht = torch.empty(nseq, D, N, 2, device=u.device, dtype=torch.float32)
+    carry = torch.empty(nseq, D, nch + 1, 3, N, device=u.device, dtype=torch.float32)
+    prec, fast_trig = _mode(precision, u.device)
+    if nseq == 0 or D == 0:
+        return y, ht.zero_(), carry.zero_()
+    _aussm_fwd_kernel[(nseq, D)](
+        u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, h0 if h0 is not None else ht, starts,
+        y, ht, carry, D, N, nch, T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig,
+        HAS_Z=z is not None, HAS_H0=h0 is not None, PRECISE=precision == "precise", num_warps=4)
+    return y, ht, carry
+
+
+def backward(dy, dht, u, dt, z, W, bA, Bc, Cc, Dk, starts, carry, max_len: int, precision: str,
+             chunk: int = 0, budget_bytes: int = DTHETA_BUDGET_BYTES):
+    """Deterministic backward; returns ``(du, ddt, dz, dW, dbA, dBc, dCc, dDk, dh0)`` in float32."""
+    rows, D = u.shape
+    N = W.shape[1]
+    nseq = starts.numel() - 1
+    cfg = config(D, N, chunk or None)
+    T = cfg["T"]
+    nch = carry.shape[2] - 1
+    dev = u.device
+    f32 = torch.float32
+    lens = starts[1:] - starts[:-1]
+    nch_seq = (lens + T - 1) // T
+    # reverse carries start from dL/dh_T: dS = dh_T e^{-iG_T}, dG = -Im(h_T conj(dh_T))
+    fin = carry[torch.arange(nseq, device=dev)[:, None], torch.arange(D, device=dev)[None, :],
+                nch_seq[:, None]]                                   # (nseq, D, 3, N)
+    s_f = torch.complex(fin[:, :, 0], fin[:, :, 1])
+    rot = torch.polar(torch.ones_like(fin[:, :, 2]), fin[:, :, 2])
+    dh = torch.complex(dht[..., 0].to(f32), dht[..., 1].to(f32))
+    ds0 = dh * rot.conj()
+    dg0 = -(rot * s_f * dh.conj()).imag
+    dcarry = torch.stack([ds0.real, ds0.imag, dg0], 2).contiguous()
+    dpar = torch.zeros(nseq, D, 6, N, device=dev, dtype=f32)
+    du = torch.empty(rows, D, device=dev, dtype=f32)
+    ddt = torch.empty(rows, D, device=dev, dtype=f32)
+    dz = torch.empty(rows, D, device=dev, dtype=f32) if z is not None else torch.empty(0, device=dev, dtype=f32)
+    dW = torch.zeros(D * N, D, device=dev, dtype=f32)
+    Wm = W.reshape(D * N, D)
+    prec, fast_trig = _mode(precision, dev)
+    dense = bool(nseq > 0 and rows == nseq * max_len)
+    slab = max(1, budget_bytes // max(1, nseq * T * D * N * 4))
+    c_hi = nch
+    if not dense:
+        tt = torch.arange(min(slab, nch) * T, device=dev)
+    while c_hi > 0 and D > 0:
+        c_lo = max(0, c_hi - slab)
+        ts = (c_hi - c_lo) * T
+        dth = torch.empty(nseq, ts, D, N, device=dev, dtype=f32)
+        _aussm_bwd_kernel[(nseq, D)](
+            u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, starts, carry, dy, dcarry, dth, du, ddt,
+            dz if z is not None else du, dpar, D, N, nch, c_lo, c_hi, T=T, BN=cfg["BN"], BK=cfg["BK"],
+            PREC=prec, FAST_TRIG=fast_trig, HAS_Z=z is not None, PRECISE=precision == "precise", num_warps=4)
+        t_lo = c_lo * T
+        if dense:
+            t_hi = min(c_hi * T, max_len)
+            m = dth[:, : t_hi - t_lo].reshape(-1, D * N)
+            ur = u.view(nseq, max_len, D)[:, t_lo:t_hi].reshape(-1, D).to(f32)
+            dW.addmm_(m.t(), ur)
+            du.view(nseq, max_len, D)[:, t_lo:t_hi] += (m @ Wm).view(nseq, t_hi - t_lo, D)
+        else:
+            local = t_lo + tt[:ts]
+            valid = local[None, :] < lens[:, None]
+            r = (starts[:-1, None] + local[None, :])[valid]
+            m = dth.reshape(nseq * ts, D * N)[valid.reshape(-1)]
+            dW.addmm_(m.t(), u[r].to(f32))
+            du[r] += m @ Wm
+        c_hi = c_lo
+    dBc = torch.stack([dpar[:, :, 0].sum((0, 1)), dpar[:, :, 1].sum((0, 1))], -1)
+    dCc = torch.stack([dpar[:, :, 2].sum((0, 1)), dpar[:, :, 3].sum((0, 1))], -1)
+    dbA = dpar[:, :, 4].sum(0)
+    dDk = dpar[:, :, 5, 0].sum(0)
+    dh0 = dcarry[:, :, :2].permute(0, 1, 3, 2).contiguous()
+    return du, ddt, dz, dW.view(D, N, D), dbA, dBc, dCc, dDk, dh0
