@@ -28,7 +28,11 @@ from .emt_train import evaluate_emt, train_emt
 
 
 def parse_task(name: str) -> tuple[int, int, int]:
-    """A task name from EMT_TASKS or an explicit id ``"id1/id2/id3"``."""
+    """A task name from EMT_TASKS or an explicit id ``"id1/id2/id3"``.
+
+    >>> parse_task("repeat_copy"), parse_task("255/0/0")
+    ((255, 0, 0), (255, 0, 0))
+    """
     if name in EMT_TASKS:
         return EMT_TASKS[name]
     parts = name.split("/")

@@ -38,7 +38,13 @@ def wave_basis(model, task_id, kind: str = "krylov_input", d: int = 8, s: int = 
 
 
 def wave_shift_score(z: torch.Tensor) -> float:
-    """Mean correlation between ``z[t+1, :-1]`` and ``z[t, 1:]`` over t (``z (T, s, d)``)."""
+    """Mean correlation between ``z[t+1, :-1]`` and ``z[t, 1:]`` over t (``z (T, s, d)``).
+
+    >>> z = torch.randn(10, 8, 3, generator=torch.Generator().manual_seed(0))
+    >>> wave = torch.stack([torch.roll(z[0], -t, dims=0) for t in range(10)])   # moves one block per step
+    >>> round(wave_shift_score(wave), 6)
+    1.0
+    """
     a = z[1:, :-1].reshape(z.shape[0] - 1, -1)
     b = z[:-1, 1:].reshape(z.shape[0] - 1, -1)
     a = a - a.mean(1, keepdim=True)

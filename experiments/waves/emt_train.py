@@ -9,8 +9,8 @@ Example
 -------
 >>> import torch
 >>> res = train_emt((255, 0, 0), hidden=16, steps=3, batch=4, generator=torch.Generator().manual_seed(0))
->>> sorted(res)[:3], len(res["history"]["loss"])
-(['curriculum', 'history', 'model'], 3)
+>>> sorted(res)[:3], [s for s, _ in res["history"]["loss"]]     # logged every 10 steps and at the end
+(['curriculum', 'history', 'model'], [0, 2])
 """
 from __future__ import annotations
 

@@ -47,7 +47,11 @@ def train_sequence_model(model, sampler, loss_fn, steps: int, lr: float = 1e-3, 
 
 
 def first_below(values, level: float, window: int = 20) -> int | None:
-    """First index where the running mean over ``window`` values is ≤ ``level`` (None if never)."""
+    """First index where the running mean over ``window`` values is ≤ ``level`` (None if never).
+
+    >>> first_below([1.0, 1.0, 0.0, 0.0], 0.5, window=2)
+    2
+    """
     run = 0.0
     for i, v in enumerate(values):
         run += v

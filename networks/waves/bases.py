@@ -101,7 +101,13 @@ def f_aware_basis(W: Tensor, W_uh: Tensor, F: Tensor) -> Tensor:
 
 
 def dual_basis(Psi: Tensor, rtol: float = 1e-12) -> Tensor:
-    """``Ψ* = pinv(Ψ)`` computed in float64 by SVD (relative cutoff ``rtol``), returned in Ψ's dtype."""
+    """``Ψ* = pinv(Ψ)`` computed in float64 by SVD (relative cutoff ``rtol``), returned in Ψ's dtype.
+
+    >>> Psi = torch.tensor([[2.0, 0.0], [0.0, 4.0], [0.0, 0.0]])
+    >>> dual_basis(Psi) @ Psi
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     _matrix("Psi", Psi)
     return torch.linalg.pinv(Psi.to(torch.float64), rtol=rtol).to(Psi.dtype)
 
@@ -122,5 +128,11 @@ def project(h: Tensor, Psi_star: Tensor, s: int) -> Tensor:
 
 
 def in_basis(W: Tensor, Psi: Tensor) -> Tensor:
-    """``Ψ⁺ W Ψ``: the recurrent matrix read in the wave basis (should show shift blocks)."""
+    """``Ψ⁺ W Ψ``: the recurrent matrix read in the wave basis (should show shift blocks).
+
+    >>> W = torch.tensor([[0.0, 1.0], [1.0, 0.0]])          # swaps two directions
+    >>> in_basis(W, torch.tensor([[1.0, 1.0], [1.0, -1.0]]))  # eigenbasis: diag(1, -1)
+    tensor([[ 1.,  0.],
+            [ 0., -1.]])
+    """
     return dual_basis(Psi) @ W.to(Psi.dtype) @ Psi

@@ -108,7 +108,11 @@ def fibonacci_operator(d: int, s: int, dtype: torch.dtype = torch.float64) -> Te
 
 
 def check_operator(F: Tensor, d: int | None = None, s: int | None = None) -> tuple[int, int]:
-    """Validate a boundary operator ``F`` of shape ``(d, s·d)`` and return ``(d, s)``."""
+    """Validate a boundary operator ``F`` of shape ``(d, s·d)`` and return ``(d, s)``.
+
+    >>> check_operator(torch.zeros(2, 6))
+    (2, 3)
+    """
     if not isinstance(F, Tensor) or F.dim() != 2:
         raise ValueError(f"F must be a 2-D tensor of shape (d, s*d); got {getattr(F, 'shape', type(F))}")
     dd = F.shape[0] if d is None else d

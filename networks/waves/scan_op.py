@@ -70,7 +70,11 @@ def triton_unavailable_reason(z: Tensor, weight: Tensor, structure: str) -> str 
 
 
 def resolve_backend(backend: str, z: Tensor, weight: Tensor, structure: str) -> str:
-    """Map ``backend`` to ``"torch"`` or ``"triton"``; explicit ``"triton"`` raises if unusable."""
+    """Map ``backend`` to ``"torch"`` or ``"triton"``; explicit ``"triton"`` raises if unusable.
+
+    >>> resolve_backend("auto", torch.zeros(1, 2, 4), torch.zeros(4, 4), "dense")   # CPU tensors
+    'torch'
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
     if backend == "torch":

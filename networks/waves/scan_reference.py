@@ -63,6 +63,10 @@ def check_scan_args(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activ
 def recurrent_mix(weight: Tensor, h: Tensor, structure: str) -> Tensor:
     """``R h`` for ``h (B, H)``: dense ``h Wᵀ`` or the circular 3-tap channel convolution.
 
+    >>> u = torch.zeros(1, 1, 3); u[0, 0, 0] = 1.0           # tap 0 reads h[i-1]: content moves up
+    >>> recurrent_mix(u, torch.tensor([[1.0, 2.0, 3.0]]), "ring").tolist()
+    [[3.0, 1.0, 2.0]]
+
     The ring uses three rolled copies and one contraction (equal to ``conv1d`` with circular padding, and
     several times faster than it on small CPU tensors).
     """
@@ -75,7 +79,12 @@ def recurrent_mix(weight: Tensor, h: Tensor, structure: str) -> Tensor:
 
 
 def recurrent_mix_transpose(weight: Tensor, d: Tensor, structure: str) -> Tensor:
-    """``Rᵀ d`` for ``d (B, H)``: ``(Rᵀd)[c', j] = Σ_o Σ_k u[o,c',k] d[o, (j−k+1) mod n]`` for the ring."""
+    """``Rᵀ d`` for ``d (B, H)``: ``(Rᵀd)[c', j] = Σ_o Σ_k u[o,c',k] d[o, (j−k+1) mod n]`` for the ring.
+
+    >>> u = torch.zeros(1, 1, 3); u[0, 0, 0] = 1.0
+    >>> recurrent_mix_transpose(u, torch.tensor([[3.0, 1.0, 2.0]]), "ring").tolist()   # undoes the shift
+    [[1.0, 2.0, 3.0]]
+    """
     if structure == "dense":
         return d @ weight
     B, c = d.shape[0], weight.shape[0]
@@ -110,7 +119,13 @@ def scan_reference(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activa
 
 def scan_backward_reference(grad_hs: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structure: str,
                             activation: str) -> tuple[Tensor, Tensor]:
-    """Closed-form BPTT of the module docstring: returns ``(grad_z, grad_h0)``."""
+    """Closed-form BPTT of the module docstring: returns ``(grad_z, grad_h0)``.
+
+    >>> hs = torch.tensor([[[0.5]]]); W = torch.tensor([[2.0]])
+    >>> gz, gh0 = scan_backward_reference(torch.ones(1, 1, 1), hs, torch.zeros(1, 1), W, "dense", "tanh")
+    >>> gz.item(), gh0.item()        # δ = 1 · (1 − 0.5²) = 0.75, ∂/∂h0 = Wᵀ δ = 1.5
+    (0.75, 1.5)
+    """
     B, L, H = hs.shape
     grad_z = torch.empty_like(hs)
     carry = torch.zeros_like(h0)
@@ -122,7 +137,12 @@ def scan_backward_reference(grad_hs: Tensor, hs: Tensor, h0: Tensor, weight: Ten
 
 
 def weight_grad(grad_z: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structure: str) -> Tensor:
-    """``∂/∂R = Σ_{b,t} δ_t ⊗ h_{t−1}`` (dense) or the 3-tap ring kernel gradient — one parallel reduction."""
+    """``∂/∂R = Σ_{b,t} δ_t ⊗ h_{t−1}`` (dense) or the 3-tap ring kernel gradient — one parallel reduction.
+
+    >>> gz = torch.ones(1, 1, 2); hs = torch.zeros(1, 1, 2); h0 = torch.tensor([[1.0, 2.0]])
+    >>> weight_grad(gz, hs, h0, torch.zeros(2, 2), "dense").tolist()
+    [[1.0, 2.0], [1.0, 2.0]]
+    """
     prev = torch.cat([h0.unsqueeze(1), hs[:, :-1]], dim=1)
     if structure == "dense":
         return torch.einsum("bti,btj->ij", grad_z, prev)
