@@ -52,6 +52,7 @@ class Config:
     theta: float = setting(0.5, "cosine needed to reuse a committed hidden unit (recruiting)")
     tau_y: float = setting(0.1, "lag of the hidden trace (recruiting)", positive=True)
     beta_z: float = setting(1.0, "inverse temperature of the delayed code (recruiting)", positive=True)
+    pre_code: str = setting("sharp", "presynaptic code of the Φ rule (recruiting)", choices=("sharp", "linear"))
     recall_dt: float = setting(0.005, "recall integration step", positive=True)
     recall_items: float = setting(3.0, "recall length: (L + this) predicted dwells", positive=True)
     record_every: int = setting(10, "recall: sample every k steps", minimum=1)
@@ -89,7 +90,8 @@ def make_learner(cfg: Config, seed: int, dtype=torch.float64):
     net = dsem(xi, phi, alpha_s=p["alpha_s"], alpha_c=p["alpha_c"], beta=p["beta"], beta_d=p["beta_d"],
                T_f=p["T_f"], T_d=p["T_d"])
     rule = AuthorsRule() if cfg.rule == "authors" else RecruitingRule(
-        eta_xi=cfg.eta_xi, eta_phi=cfg.eta_phi, theta=cfg.theta, tau_y=cfg.tau_y, beta_z=cfg.beta_z)
+        eta_xi=cfg.eta_xi, eta_phi=cfg.eta_phi, theta=cfg.theta, tau_y=cfg.tau_y, beta_z=cfg.beta_z,
+        pre_code=cfg.pre_code)
     return Learner(net, rule, dt=p["dt"], monitors=("energy",), monitor_every=cfg.energy_every, seed=seed), p
 
 
@@ -161,8 +163,18 @@ def recall(learner: Learner, X: torch.Tensor, p: dict, recall_items: float, rule
 
 
 def run(cfg: Config, ctx) -> dict:
+    # small per-step tensors: one intra-op thread (multi-threaded small matmuls busy-wait on a shared
+    # 2-core machine); the caller's setting is restored afterwards
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run(cfg, ctx)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(cfg: Config, ctx) -> dict:
     t0 = time.perf_counter()
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     L = cfg.L
     learner, p = make_learner(cfg, ctx.seed)
     XA = make_sequences(cfg, ctx.seed, 0)

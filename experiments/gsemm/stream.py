@@ -87,6 +87,17 @@ def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
 
 
 def run(cfg: Config, ctx) -> dict:
+    # small per-step tensors: one intra-op thread (multi-threaded small matmuls busy-wait on a shared
+    # 2-core machine); the caller's setting is restored afterwards
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run(cfg, ctx)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(cfg: Config, ctx) -> dict:
     t0 = time.perf_counter()
     X, desc = load_sequence(cfg.data)                     # (L, N)
     L, N = X.shape

@@ -84,7 +84,9 @@ class RecruitState(NamedTuple):
 class RecruitingRule:
     """Recruiting contrastive energy rule (module docstring). Parameters: ``eta_xi``, ``eta_phi``
     (rates per unit time), ``theta`` (cosine needed to reuse a committed unit), ``tau_y`` (lag of the
-    hidden trace), ``beta_z`` (inverse temperature of the delayed code), ``phi_max`` (soft upper bound).
+    hidden trace), ``beta_z`` (inverse temperature of the delayed code), ``phi_max`` (soft upper bound),
+    ``pre_code`` (``"sharp"``: softmax-gated delayed code; ``"linear"``: the plain normalised overlap
+    ξ_μ·s/(β_d√α_s‖ξ_μ‖²), i.e. the energy gradient's own presynaptic factor — an ablation).
     Input mode: ``clamp`` (teacher forcing, v = x).
 
     >>> RecruitingRule(theta=0.6).theta
@@ -97,6 +99,7 @@ class RecruitingRule:
     tau_y: float = 0.1
     beta_z: float = 1.0
     phi_max: float = 1.0
+    pre_code: str = "sharp"
 
     name = "recruiting"
     input_mode = "clamp"
@@ -104,6 +107,8 @@ class RecruitingRule:
     def __post_init__(self):
         for k in ("eta_xi", "eta_phi", "tau_y", "beta_z", "phi_max"):
             _check_pos(k, getattr(self, k))
+        if self.pre_code not in ("sharp", "linear"):
+            raise ValueError(f"pre_code must be 'sharp' or 'linear', got {self.pre_code!r}")
         if not -1.0 <= float(self.theta) <= 1.0:
             raise ValueError(f"theta must be a cosine in [-1, 1], got {self.theta}")
 
@@ -160,7 +165,7 @@ class RecruitingRule:
         ovs = xi_t(model.xi, s)
         full = (model.beta_d * sa) * model.xi.square().sum(-2)                     # ξ_μ·s when s holds memory μ
         presence = (ovs / (full + 1e-12)).clamp(0.0, 1.0)
-        z = torch.softmax(self.beta_z * ovs, -1) * presence
+        z = presence if self.pre_code == "linear" else torch.softmax(self.beta_z * ovs, -1) * presence
         rule = self._phi_rule(model)
         dphi, _ = rule.delta(model.phi, z, state.ybar, rule.init_state(model.phi, x.shape[0]), dt, target_post=yh)
         ybar = state.ybar + (dt / self.tau_y) * (yh - state.ybar)
