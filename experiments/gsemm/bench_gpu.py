@@ -32,7 +32,7 @@ def _time(net, cues, steps, method, backend, graph, record_every):
     st = net.init_state(cues)
     if backend.startswith("triton"):
         from networks.gsemm.fused import simulate_fused
-        prec = "tf32" if backend.endswith("tf32") else "ieee"
+        prec = backend.split("-")[1] if "-" in backend else "ieee"
         run = lambda n: simulate_fused(net, st, steps=n, dt=0.01, method=method, record_every=record_every,
                                        precision=prec)
     else:
@@ -68,14 +68,14 @@ def main(argv=None):
         _, ref = simulate(ref_net, ref_net.init_state(ref_cues), steps=args.steps, dt=0.01, method=method,
                           backend="dense", record_every=args.record_every, cuda_graph=False)
         for backend, graphs in (("dense", (False, True)), ("subspace", (False, True)), ("triton", (False,)),
-                                ("triton-tf32", (False,))):
+                                ("triton-tf32x3", (False,)), ("triton-tf32", (False,))):
             for graph in graphs:
                 secs, tr = _time(net, cues, args.steps, method, backend, graph, args.record_every)
                 err = (tr.overlaps[:, :64].double() - ref.overlaps).abs().max().item()
                 row = {"method": method, "backend": backend, "cuda_graph": graph, "steps_per_s": args.steps / secs,
                        "network_steps_per_s": args.B * args.steps / secs, "max_overlap_err_vs_f64": err}
                 rows.append(row)
-                print(f"{method:6s} {backend:9s} graph={str(graph):5s} {row['steps_per_s']:10.0f} steps/s "
+                print(f"{method:6s} {backend:13s} graph={str(graph):5s} {row['steps_per_s']:10.0f} steps/s "
                       f"{row['network_steps_per_s'] / 1e6:8.2f} M network-steps/s  err {err:.2e}")
     if args.json:
         with open(args.json, "w") as fh:

@@ -56,17 +56,21 @@ def _per_stream(x, B, like: Tensor) -> Tensor:
 
 
 def simulate_fused(model: GSEMM, state: State, *, steps: int, dt: float, method: str, record_every: int,
-                   record=("overlaps",), inputs=None, precision: str = "ieee", block: int = 32):
+                   record=("overlaps",), inputs=None, precision: str = "tf32x3", block: int = 32):
     """Run the whole simulation in one kernel launch; returns ``(final State, Trajectory)``.
 
-    ``precision`` is the matmul input precision: ``"ieee"`` (true float32) or ``"tf32"``.
+    ``precision`` is the matmul input precision: ``"tf32x3"`` (default: three TF32 tensor-core products,
+    float32 accuracy), ``"ieee"`` (plain float32 FMAs; slow at P = 64) or ``"tf32"`` (fastest, ~1e-3
+    relative error per product, which a sequence's transition timing amplifies: see docs/benchmarks.md).
     """
     from .integrate import Trajectory
     why = fused_unsupported_reason(model, state, steps, method, record_every, record, inputs)
     if why:
         raise ValueError(f"backend='triton' does not apply: {why}")
-    if precision not in ("ieee", "tf32"):
-        raise ValueError(f"precision must be 'ieee' or 'tf32', got {precision!r}")
+    if precision not in ("ieee", "tf32", "tf32x3"):
+        raise ValueError(f"precision must be 'tf32x3', 'ieee' or 'tf32', got {precision!r}")
+    if not state.v.is_cuda:
+        precision = "ieee"  # the interpreter computes plain float32 products
     from .triton_subspace import dsem_subspace_kernel
     v0, s0 = state.v.contiguous(), state.s.contiguous()
     B, N = v0.shape
