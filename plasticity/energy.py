@@ -354,13 +354,15 @@ def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, targe
     r"""Rates (dΞ/dt · T_lξ, dΦ/dt · T_lφ) of the contrastive rule in the GSEMM authors' code (gsemm.md §2.2):
 
     .. math::
-        T_{lξ}\,\dot Ξ &= c_ξ\,(x\,ŷᵀ − v\,σᵀ) + α_c\,s\,(Φ(ŷ − σ))ᵀ \\
+        T_{lξ}\,\dot Ξ &= c_ξ\,x\,ŷᵀ − \sqrt{α_s}\,v\,σᵀ + α_c\,s\,(Φ(ŷ − σ))ᵀ \\
         T_{lφ}\,\dot Φ &= α_c\,(Ξᵀs)(ŷ − σ)ᵀ
 
     with target code ``target_h`` ŷ (= softmax(√α_s Ξᵀx) in their code), free code ``free_h`` σ, presented
     pattern ``x``, free features ``v`` and delayed ``s``. With ``c_xi = √α_s`` (the default) this is
-    exactly :math:`[-\partial E/\partial W]_{(x, ŷ)} − [-\partial E/\partial W]_{(v, σ)}`; their code uses
-    ``c_xi = 1 + √α_s``. The caller multiplies by ``dt / T_l``. Their code applies Ξ first and computes Φ's
+    exactly :math:`[-\partial E/\partial W]_{(x, ŷ)} − [-\partial E/\partial W]_{(v, σ)}`. Their code
+    rescales the presented pattern before the Hebbian target term (x ← x + √α_s x), i.e.
+    ``c_xi = 1 + √α_s`` on the target term only — which is what lets Ξ grow while the input current keeps
+    v ≈ x + Ξσ (with c_ξ = √α_s the fixed point would need Ξσ = 0). The caller multiplies by ``dt / T_l``. Their code applies Ξ first and computes Φ's
     update with the new Ξ: pass it as ``xi_phi`` (default: ``xi``).
 
     >>> import torch
@@ -373,7 +375,7 @@ def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, targe
     a_s = _coef(_sqrt(alpha_s), x)
     c = a_s if c_xi is None else _coef(c_xi, x)
     err = target_h - free_h
-    g_xi = (c * x).unsqueeze(-1) * target_h.unsqueeze(-2) - (c * v).unsqueeze(-1) * free_h.unsqueeze(-2)
+    g_xi = (c * x).unsqueeze(-1) * target_h.unsqueeze(-2) - (a_s * v).unsqueeze(-1) * free_h.unsqueeze(-2)
     g_xi = g_xi + (_coef(alpha_c, s) * s).unsqueeze(-1) * _phi_m(phi, err).unsqueeze(-2)
     g_phi = (_coef(alpha_c, s) * _xi_t(xi if xi_phi is None else xi_phi, s)).unsqueeze(-1) * err.unsqueeze(-2)
     return _streams_to(xi, g_xi, reduce), _streams_to(phi, g_phi, reduce)

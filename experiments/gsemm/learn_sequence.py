@@ -70,13 +70,23 @@ def _params(cfg: Config) -> dict:
 
 
 def escape_time(alpha_s: float, alpha_c: float, beta_d: float, T_d: float) -> float:
-    """T_esc = −T_d ln(1 − √r), r = √α_s/(α_c β_d) (inf in the static phase r ≥ 1)."""
+    """T_esc = −T_d ln(1 − √r), r = √α_s/(α_c β_d) (inf in the static phase r ≥ 1).
+
+    >>> round(escape_time(1.0, 2.0, 1.0, 1.0), 3)
+    1.228
+    """
     r = math.sqrt(alpha_s) / (alpha_c * beta_d)
     return float("inf") if r >= 1 else -T_d * math.log(1 - math.sqrt(r))
 
 
 def make_learner(cfg: Config, seed: int, dtype=torch.float64):
-    """Per-seed patterns and initial weights, batched as per-stream weights; returns (learner, params)."""
+    """Per-seed initial weights Ξ ~ N(0, 1)/N (Φ = 0, or N(0, 1)/P for the authors' rule), batched as
+    per-stream weights (B, N, P); returns (learner, params).
+
+    >>> lrn, p = make_learner(Config(seeds=2, N=8, L=3), 0)
+    >>> tuple(lrn.xi.shape), p["item_steps"]
+    ((2, 8, 6), 60)
+    """
     p = _params(cfg)
     B, N, L = cfg.seeds, cfg.N, cfg.L
     P = cfg.hidden_per_item * L
@@ -96,7 +106,11 @@ def make_learner(cfg: Config, seed: int, dtype=torch.float64):
 
 
 def make_sequences(cfg: Config, seed: int, which: int, dtype=torch.float64) -> torch.Tensor:
-    """(B, N, L) random ±1 patterns, one sequence per seed (``which`` = 0 for A, 1 for B)."""
+    """(B, N, L) random ±1 patterns, one sequence per seed (``which`` = 0 for A, 1 for B).
+
+    >>> make_sequences(Config(seeds=2, N=8, L=3), 0, 0).shape
+    torch.Size([2, 8, 3])
+    """
     out = torch.empty(cfg.seeds, cfg.N, cfg.L, dtype=dtype)
     for b in range(cfg.seeds):
         g = torch.Generator().manual_seed(7919 * (seed + b) + 104_729 * which + 1)
@@ -105,7 +119,14 @@ def make_sequences(cfg: Config, seed: int, which: int, dtype=torch.float64) -> t
 
 
 def train(learner: Learner, X: torch.Tensor, epochs: int, item_steps: int, progress=None) -> torch.Tensor:
-    """Teacher-forced presentation for ``epochs``; returns the mean energy per epoch, (epochs, B)."""
+    """Teacher-forced presentation (each item x_k for ``item_steps`` steps, state reset between epochs);
+    returns the mean energy E(v = x, s) per epoch, (epochs, B).
+
+    >>> cfg = Config(seeds=2, N=8, L=3)
+    >>> lrn, _ = make_learner(cfg, 0)
+    >>> train(lrn, make_sequences(cfg, 0, 0), epochs=2, item_steps=5).shape
+    torch.Size([2, 2])
+    """
     B, N, L = X.shape
     out = []
     it = range(epochs) if progress is None else progress(range(epochs))
@@ -120,12 +141,16 @@ def train(learner: Learner, X: torch.Tensor, epochs: int, item_steps: int, progr
 
 
 def memory_coords(xi: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    """Hidden unit assigned to each pattern: argmax_μ cos(ξ_μ, x_k), (B, L)."""
+    """Hidden unit assigned to each pattern: argmax_μ cos(ξ_μ, x_k), (B, L).
+
+    >>> memory_coords(torch.eye(3)[None], torch.eye(3)[None]).tolist()
+    [[0, 1, 2]]
+    """
     cos = torch.einsum("bnp,bnl->blp", xi, X) / (xi.norm(dim=1).unsqueeze(1) * X.norm(dim=1).unsqueeze(-1) + 1e-12)
     return cos.argmax(-1)
 
 
-def structure(xi, phi, X, energy) -> list[dict]:
+def _structure(xi, phi, X, energy) -> list[dict]:
     """Per-seed structural checks."""
     units = memory_coords(xi, X)
     res = []
@@ -148,7 +173,7 @@ def structure(xi, phi, X, energy) -> list[dict]:
     return res
 
 
-def recall(learner: Learner, X: torch.Tensor, p: dict, recall_items: float, rule: str) -> list[list[int]]:
+def _recall(learner: Learner, X: torch.Tensor, p: dict, recall_items: float, rule: str) -> list[list[int]]:
     """Free recall from each stream's first pattern; the horizon is (L + recall_items) predicted dwells
     (the training dwell for the authors' rule, whose timing is learned)."""
     L = X.shape[-1]
@@ -180,11 +205,11 @@ def _run(cfg: Config, ctx) -> dict:
     XA = make_sequences(cfg, ctx.seed, 0)
     energy = train(learner, XA, cfg.epochs, p["item_steps"], progress=lambda it: ctx.progress(it, desc="learn A"))
     t_learn = time.perf_counter() - t0
-    ordersA = recall(learner, XA, p, cfg.recall_items, cfg.rule)
+    ordersA = _recall(learner, XA, p, cfg.recall_items, cfg.rule)
     t_recall = time.perf_counter() - t0 - t_learn
     want = list(range(L))
     okA = [o == want for o in ordersA]
-    st = structure(learner.xi.detach(), learner.phi.detach(), XA, energy)
+    st = _structure(learner.xi.detach(), learner.phi.detach(), XA, energy)
     per_seed = [{"seed": ctx.seed + b, "success": okA[b], "reached_end": ordersA[b][:L] == want,
                  "order": ordersA[b][:3 * L], **st[b]} for b in range(cfg.seeds)]
     xiA, phiA = learner.xi.detach().clone(), learner.phi.detach().clone()
@@ -192,8 +217,8 @@ def _run(cfg: Config, ctx) -> dict:
     if cfg.retention:
         XB = make_sequences(cfg, ctx.seed, 1)
         train(learner, XB, cfg.epochs, p["item_steps"], progress=lambda it: ctx.progress(it, desc="learn B"))
-        after_A = recall(learner, XA, p, cfg.recall_items, cfg.rule)
-        after_B = recall(learner, XB, p, cfg.recall_items, cfg.rule)
+        after_A = _recall(learner, XA, p, cfg.recall_items, cfg.rule)
+        after_B = _recall(learner, XB, p, cfg.recall_items, cfg.rule)
         retention = {
             "A_before_B": sum(okA) / cfg.seeds,
             "A_after_B": sum(o == want for o in after_A) / cfg.seeds,

@@ -54,7 +54,12 @@ class Config:
 
 
 def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
-    """(L, N) ±1 float64 patterns and a description."""
+    """(L, N) ±1 float64 patterns and a description: x = sign(img − 8) for the 0–16 digit images, or a
+    .npy file (binarised at the midpoint of its range unless already ±1).
+
+    >>> load_sequence("digits")[0].shape
+    torch.Size([10, 64])
+    """
     if spec == "digits":
         try:
             from sklearn.datasets import load_digits

@@ -7,9 +7,10 @@ they never mutate (the :class:`~networks.gsemm.learner.Learner` applies Δ, or w
 :class:`AuthorsRule` — the contrastive rule of the authors' code (gsemm.md §2.2), faithful:
 
 .. math::
-    T_{lξ}\dot Ξ = c_ξ(xŷᵀ − vσᵀ) + α_c s(Φ(ŷ−σ))ᵀ,\qquad T_{lφ}\dot Φ = α_c(Ξ_{new}ᵀs)(ŷ−σ)ᵀ,
+    T_{lξ}\dot Ξ = c_ξ xŷᵀ − \sqrt{α_s} vσᵀ + α_c s(Φ(ŷ−σ))ᵀ,\qquad T_{lφ}\dot Φ = α_c(Ξ_{new}ᵀs)(ŷ−σ)ᵀ,
 
-ŷ = σ_h(√α_s Ξᵀx), σ = σ_h(h) of the free network before the step, c_ξ = 1 + √α_s (their quirk).
+ŷ = σ_h(√α_s Ξᵀx), σ = σ_h(h) of the free network before the step, c_ξ = 1 + √α_s (their code rescales
+the presented pattern, x ← x + √α_s x, in the target term only).
 
 :class:`RecruitingRule` — the reliable variant (see ``docs/learning.md``). Still
 "[−∂E/∂W]_target − [−∂E/∂W]_free", with three changes:

@@ -121,7 +121,8 @@ def test_authors_rule_is_the_contrastive_energy_gradient(per_stream):
     torch.testing.assert_close(d2, dphi)
     # the authors' c_ξ = 1 + √α_s only rescales the Hebbian part
     q, _ = authors_rule(xi, phi, x, v, s, yh, sigma, alpha_s=a_s, alpha_c=a_c, c_xi=1 + math.sqrt(a_s))
-    assert not torch.allclose(q, dxi)
+    torch.testing.assert_close(q - dxi, (x.unsqueeze(-1) * yh.unsqueeze(-2)).mean(0) if not per_stream
+                               else x.unsqueeze(-1) * yh.unsqueeze(-2))   # (1 + √α_s − √α_s) x ŷᵀ, target term only
 
 
 def test_contrastive_vanishes_at_target_and_is_antisymmetric():
