@@ -32,7 +32,28 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quick", action="store_true", help="small fast version (CI / smoke test)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     r.add_argument("-h", "--help", action="store_true", help="show the experiment's settings")
+    _add_sweep_parsers(sub)
     return p
+
+
+def _add_sweep_parsers(sub) -> None:
+    """The ``sweep`` and ``diagnose`` subcommands (implemented in experiments.sweep / experiments.diagnose)."""
+    s = sub.add_parser("sweep", help="run a grid of settings x seeds as independent runs (local or Ray)")
+    s.add_argument("name", help="experiment name (see `list`)")
+    s.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="values of one setting to sweep; repeatable (cartesian product); list values in [..]")
+    s.add_argument("--seeds", type=int, default=1, help="seeds per setting (seed, seed+1, ...)")
+    s.add_argument("--seed", type=int, default=0, help="first seed")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="fixed override for every run; repeatable")
+    s.add_argument("--quick", action="store_true", help="start from the experiment's quick settings")
+    s.add_argument("--engine", choices=("local", "ray"), default="local")
+    s.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
+    s.add_argument("--cpus-per-run", type=float, default=1.0, help="Ray: CPUs requested per run")
+    s.add_argument("--gpus-per-run", type=float, default=0.0, help="Ray: GPUs requested per run")
+    s.add_argument("--out", type=Path, default=None, help="sweep folder (default sweeps/NAME-<time>); reuse to resume")
+    s.add_argument("--device", default="cpu", help="cpu or cuda")
+    sub.add_parser("diagnose", help="versions, usable backends and a smoke test of each")
 
 
 def _fail(msg: str) -> int:
@@ -42,6 +63,12 @@ def _fail(msg: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "sweep":
+        from .sweep import main as sweep_main
+        return sweep_main(args)
+    if args.command == "diagnose":
+        from .diagnose import main as diagnose_main
+        return diagnose_main()
     if args.command == "list":
         for name in registry.CATALOG:
             try:

@@ -1,0 +1,375 @@
+"""Sweeps: the cartesian product of settings × seeds as independent runs, locally or on Ray.
+
+``python -m experiments sweep NAME --grid key=v1,v2 [--grid key2=...] [--seeds K] [--engine local|ray]``
+plans every run first (so a bad grid key or value is reported before anything runs), gives each run
+its own atomic run folder ``DIR/runs/<key=value,...>-seed<k>`` (see :class:`~experiments.context.RunContext`),
+runs them in a process pool (``local``, one torch thread per worker) or as Ray tasks (``ray``), and writes
+``DIR/results.csv``, ``DIR/results.md`` and ``DIR/plots/`` (see :mod:`experiments.sweep_report`).
+
+Resumable: a run folder whose ``metrics.json`` exists and whose ``config.json`` matches the planned
+settings is reused, not rerun. A failed run writes ``error.txt`` in its folder and a ``failed`` row in
+the table; the other runs go on.
+
+Grid values are separated by commas; a value that is itself a list is written in brackets:
+``--grid r=[0.3,0.6],[0.9]`` gives two runs, one with ``r=[0.3, 0.6]`` and one with ``r=[0.9]``.
+
+Example
+-------
+>>> specs = plan("escape_time", parse_grid(["T_d=10,20"]), seeds=2, out="/tmp/sw", quick=True)
+>>> [s.name for s in specs]
+['T_d=10-seed0', 'T_d=10-seed1', 'T_d=20-seed0', 'T_d=20-seed1']
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .config import ConfigError, apply_overrides, to_dict
+
+#: metric keys left out of the table (they differ between identical runs)
+VOLATILE = ("wall_seconds",)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One planned run: experiment, grid settings (key, raw value), seed, run folder and resolved config."""
+
+    experiment: str
+    settings: tuple[tuple[str, str], ...]
+    seed: int
+    out: str
+    overrides: tuple[str, ...]
+    quick: bool
+    device: str
+    config: str  # JSON of the resolved config (compared with config.json when resuming)
+
+    @property
+    def name(self) -> str:
+        """The run folder's name, e.g. ``T_d=10,r=0.6-seed0``."""
+        return Path(self.out).name
+
+
+def split_values(text: str) -> list[str]:
+    """Split ``v1,v2,[a,b]`` at top-level commas (commas inside brackets stay).
+
+    >>> split_values("0.3,[0.6,0.9],x")
+    ['0.3', '[0.6,0.9]', 'x']
+    """
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur.strip())
+    return out
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
+    """Parse ``["key=v1,v2", ...]`` into ``{key: [v1, v2]}``; raises :class:`ConfigError` on bad syntax.
+
+    >>> parse_grid(["N=16,24", "r=[0.3,0.6],[0.9]"])
+    {'N': ['16', '24'], 'r': ['[0.3,0.6]', '[0.9]']}
+    """
+    grid: dict[str, list[str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--grid expects key=v1,v2,..., got {item!r}")
+        key, raw = (s.strip() for s in item.split("=", 1))
+        if key in grid:
+            raise ConfigError(f"--grid {key} is given twice; put all its values in one --grid {key}=v1,v2")
+        values = split_values(raw)
+        if not raw or any(v == "" for v in values):
+            raise ConfigError(f"--grid {key}={raw!r}: empty value; write --grid {key}=v1,v2,...")
+        if len(set(values)) != len(values):
+            raise ConfigError(f"--grid {key}={raw}: a value is repeated; use --seeds for repetitions")
+        grid[key] = values
+    return grid
+
+
+def _slug(value: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._+-]+", "_", value.strip().strip("[]()")).strip("_")
+    return s or "_"
+
+
+def run_name(settings: Sequence[tuple[str, str]], seed: int) -> str:
+    """Deterministic folder name of a run from its grid settings and seed.
+
+    >>> run_name([("T_d", "20"), ("r", "[0.3,0.6]")], 1)
+    'T_d=20,r=0.3_0.6-seed1'
+    """
+    head = ",".join(f"{k}={_slug(v)}" for k, v in settings) or "default"
+    if len(head) > 180:
+        head = head[:160] + "~" + hashlib.sha1(head.encode()).hexdigest()[:8]
+    return f"{head}-seed{seed}"
+
+
+def plan(name: str, grid: dict[str, list[str]], *, seeds: int = 1, seed: int = 0, sets: Sequence[str] = (),
+         quick: bool = False, out: str | Path = "sweeps/sweep", device: str = "cpu") -> list[RunSpec]:
+    """Validate the sweep and return its runs (grid order, then seed); nothing runs or is written.
+
+    Unknown experiments raise ``KeyError``; unknown keys and bad values raise :class:`ConfigError`
+    naming the key, the value and the fix.
+
+    >>> len(plan("escape_time", {"T_d": ["10", "20"], "visits": ["2", "3"]}, seeds=3, out="/tmp/x"))
+    12
+    """
+    from . import registry
+    exp = registry.get(name)
+    if seeds < 1:
+        raise ConfigError(f"--seeds {seeds}: needs at least one seed")
+    base = exp.config()
+    try:
+        if quick:
+            base = apply_overrides(base, exp.quick)
+        base = apply_overrides(base, sets)
+    except ConfigError as e:
+        raise ConfigError(f"{e} (see `python -m experiments run {name} --help`)") from None
+    set_keys = {p.split("=", 1)[0].strip() for p in sets}
+    for key in grid:
+        if key in set_keys:
+            raise ConfigError(f"{key} is both in --set and in --grid; keep only one of them")
+    root = Path(out).resolve() / "runs"
+    keys = list(grid)
+    specs: list[RunSpec] = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        pairs = [f"{k}={v}" for k, v in zip(keys, combo)]
+        try:
+            cfg = apply_overrides(base, pairs)
+        except ConfigError as e:
+            raise ConfigError(f"--grid: {e} (see `python -m experiments run {name} --help`)") from None
+        resolved = json.dumps({"experiment": name, **to_dict(cfg)}, sort_keys=True, default=str)
+        for k in range(seed, seed + seeds):
+            settings = tuple(zip(keys, combo))
+            specs.append(RunSpec(name, settings, k, str(root / run_name(settings, k)),
+                                 tuple(sets) + tuple(pairs), quick, device, resolved))
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):  # two values with the same slug: make every name unique
+        specs = [RunSpec(s.experiment, s.settings, s.seed,
+                         str(Path(s.out).with_name(s.name + "-" + hashlib.sha1(repr(s.settings).encode()).hexdigest()[:6])),
+                         s.overrides, s.quick, s.device, s.config) for s in specs]
+    return specs
+
+
+def finished(spec: RunSpec) -> dict | None:
+    """The metrics of a finished run of ``spec`` (``metrics.json`` present), else ``None``.
+
+    A finished folder made with other settings raises :class:`ConfigError` rather than being reused.
+
+    >>> finished(plan("escape_time", {}, out="/nonexistent")[0]) is None
+    True
+    """
+    folder = Path(spec.out)
+    if not (folder / "metrics.json").exists():
+        return None
+    saved = json.loads((folder / "config.json").read_text())
+    saved.pop("seed", None)
+    saved.pop("device", None)
+    if json.dumps(saved, sort_keys=True, default=str) != spec.config or \
+            json.loads((folder / "config.json").read_text()).get("seed") != spec.seed:
+        raise ConfigError(f"run folder {folder} holds a run with other settings; pass another --out "
+                          "or remove that folder")
+    return json.loads((folder / "metrics.json").read_text())
+
+
+def scalar_metrics(metrics: dict) -> dict:
+    """The numeric and boolean top-level metrics of a run, without volatile ones (wall time).
+
+    >>> scalar_metrics({"err": 0.1, "ok": True, "points": [1, 2], "summary": "x", "wall_seconds": 3.0})
+    {'err': 0.1, 'ok': True}
+    """
+    return {k: v for k, v in metrics.items()
+            if k not in VOLATILE and (isinstance(v, (bool, int, float)) or v in ("inf", "-inf"))}
+
+
+def _record(spec: RunSpec, status: str, metrics: dict | None = None, error: str = "") -> dict:
+    return {"run": spec.name, **dict(spec.settings), "seed": spec.seed, **scalar_metrics(metrics or {}),
+            "status": status, "error": error}
+
+
+def init_worker(threads: int = 1) -> None:
+    """Pin a worker process to ``threads`` torch/OpenMP threads (called in every pool worker).
+
+    >>> init_worker(1)
+    """
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import torch
+    torch.set_num_threads(threads)
+
+
+def run_one(spec: RunSpec) -> dict:
+    """Run one planned run in this process and return its table row (never raises for a failed run).
+
+    The row holds the grid settings, the seed, the scalar metrics, ``status`` (``ok``/``failed``) and
+    ``error``; a failure also writes ``error.txt`` (the traceback) into the run folder.
+
+    >>> row = run_one(plan("escape_time", {"visits": ["0"]}, out="/tmp/none")[0])  # doctest: +SKIP
+    """
+    from . import registry
+    from .context import RunContext
+    import torch
+    out = Path(spec.out)
+    ctx = None
+    try:
+        exp = registry.get(spec.experiment)
+        cfg = exp.config()
+        if spec.quick:
+            cfg = apply_overrides(cfg, exp.quick)
+        cfg = apply_overrides(cfg, spec.overrides)
+        torch.manual_seed(spec.seed)
+        ctx = RunContext.create(out, config={"experiment": spec.experiment, **to_dict(cfg)}, seed=spec.seed,
+                                device=spec.device, overwrite=True, quiet=True)
+        metrics = exp.run(cfg, ctx)
+        ctx.finish(metrics)
+        return _record(spec, "ok", metrics)
+    except Exception as e:
+        if ctx is not None:
+            ctx.abort()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "error.txt").write_text(traceback.format_exc())
+        return _record(spec, "failed", error=f"{type(e).__name__}: {e}".splitlines()[0][:300])
+
+
+def _ray_task(spec: RunSpec, threads: int) -> dict:
+    init_worker(threads)
+    return run_one(spec)
+
+
+def _run_local(specs, workers, on_result):
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing as mp
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=init_worker,
+                             initargs=(1,)) as pool:
+        futures = {pool.submit(run_one, s): s for s in specs}
+        for f in as_completed(futures):
+            try:
+                row = f.result()
+            except Exception as e:  # the worker process died (e.g. killed for memory)
+                row = _record(futures[f], "failed", error=f"worker died: {type(e).__name__}: {e}")
+            on_result(row)
+
+
+def _run_ray(specs, workers, on_result, cpus_per_run=1.0, gpus_per_run=0.0):
+    try:
+        import ray
+    except ImportError as e:
+        raise ModuleNotFoundError("--engine ray needs Ray: pip install -e '.[ray]' (or pip install ray), "
+                                  "or use --engine local") from e
+    started = False
+    if not ray.is_initialized():
+        if os.environ.get("RAY_ADDRESS"):
+            ray.init(address=os.environ["RAY_ADDRESS"])
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        started = True
+    try:
+        task = ray.remote(_ray_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)
+        refs = {task.remote(s, max(1, int(cpus_per_run))): s for s in specs}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                try:
+                    row = ray.get(ref)
+                except Exception as e:  # the task's worker died
+                    row = _record(refs[ref], "failed", error=f"ray task failed: {type(e).__name__}: {e}"[:300])
+                on_result(row)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_sweep(specs: Sequence[RunSpec], *, engine: str = "local", workers: int | None = None,
+              cpus_per_run: float = 1.0, gpus_per_run: float = 0.0,
+              log: Callable[[str], None] | None = None) -> tuple[list[dict], dict]:
+    """Run ``specs`` (skipping finished ones) and return ``(rows in plan order, counts)``.
+
+    ``counts`` has ``reused``, ``ran`` and ``failed``. ``engine`` is ``local`` (spawned process pool of
+    ``workers``) or ``ray`` (tasks with ``cpus_per_run``/``gpus_per_run``; attaches to ``$RAY_ADDRESS``
+    when set, else starts a local instance with ``workers`` CPUs, unless Ray is already initialised).
+
+    >>> rows, counts = run_sweep(plan("escape_time", {"T_d": ["10"]}, quick=True, out="/tmp/sw"))  # doctest: +SKIP
+    """
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine {engine!r}: use local or ray")
+    workers = workers or min(len(specs), os.cpu_count() or 1) or 1
+    rows: dict[str, dict] = {}
+    todo = []
+    for s in specs:
+        metrics = finished(s)
+        if metrics is None:
+            todo.append(s)
+        else:
+            rows[s.name] = _record(s, "ok", metrics)
+    counts = {"reused": len(rows), "ran": 0, "failed": 0}
+    t0 = time.perf_counter()
+
+    def on_result(row):
+        rows[row["run"]] = row
+        counts["ran"] += 1
+        counts["failed"] += row["status"] == "failed"
+        if log:
+            extra = f"  {row['error']}" if row["error"] else ""
+            log(f"[{counts['ran']}/{len(todo)}] {row['status']:<6} {row['run']}  "
+                f"({time.perf_counter() - t0:.0f} s){extra}")
+
+    if todo:
+        if engine == "local":
+            _run_local(todo, workers, on_result)
+        else:
+            _run_ray(todo, workers, on_result, cpus_per_run, gpus_per_run)
+    return [rows[s.name] for s in specs], counts
+
+
+def main(args) -> int:
+    """Entry point of ``python -m experiments sweep`` (``args`` from the CLI's parser); returns the exit status.
+
+    >>> import argparse  # see experiments.cli for the parser
+    """
+    from .sweep_report import write_report
+    try:
+        grid = parse_grid(args.grid)
+        out = Path(args.out or Path("sweeps") / f"{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        specs = plan(args.name, grid, seeds=args.seeds, seed=args.seed, sets=args.sets, quick=args.quick,
+                     out=out, device=args.device)
+        if args.device != "cpu":
+            from .context import resolve_device
+            resolve_device(args.device)
+        for s in specs:
+            finished(s)  # settings clash with an existing folder -> error before any run
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return 2
+    except (ConfigError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"sweep {args.name}: {len(specs)} runs ({len(specs) // args.seeds} settings × {args.seeds} seeds) "
+          f"on {args.engine} -> {out}/", file=sys.stderr)
+    try:
+        rows, counts = run_sweep(specs, engine=args.engine, workers=args.workers, cpus_per_run=args.cpus_per_run,
+                                 gpus_per_run=args.gpus_per_run, log=lambda m: print(m, file=sys.stderr))
+    except ModuleNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    paths = write_report(out, rows, list(grid), meta={"experiment": args.name, "grid": grid, "seeds": args.seeds,
+                                                       "seed": args.seed, "sets": list(args.sets),
+                                                       "quick": args.quick, "engine": args.engine})
+    print(f"{args.name}: {counts['ran']} ran, {counts['reused']} reused (finished earlier), "
+          f"{counts['failed']} failed")
+    print(f"report: {paths['markdown']} (table), {paths['csv']}, plots in {out}/plots/; "
+          f"rerun the same command with --out {out} to resume")
+    return 1 if counts["failed"] else 0
