@@ -8,3 +8,9 @@ from .ops import aussm_scan, resolve_backend, triton_available
 from .reference import polar, scan_polar, scan_sequential
 
 __all__ = ["aussm_scan", "resolve_backend", "triton_available", "polar", "scan_polar", "scan_sequential"]
+from .block import AUSSMBlock, AUSSMState  # noqa: E402
+from .mamba import MambaBlock, MambaState, selective_scan  # noqa: E402
+from .stack import HybridStack, RMSNorm, TokenModel, parse_layers  # noqa: E402
+
+__all__ += ["AUSSMBlock", "AUSSMState", "MambaBlock", "MambaState", "selective_scan", "HybridStack", "RMSNorm",
+            "TokenModel", "parse_layers"]
