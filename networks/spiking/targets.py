@@ -158,6 +158,14 @@ def activate(target: str, *, directory: str | None = None, threads: int = 0,
         b2.set_device("cuda_standalone", build_on_run=False, directory=directory)
 
 
+def _contiguous(x):
+    """C-contiguous copy of an array/quantity (Brian2 hashes the buffer of run_args values)."""
+    import numpy as np
+    if isinstance(x, np.ndarray) and not x.flags.c_contiguous:
+        return x.copy(order="C") if type(x) is not np.ndarray else np.ascontiguousarray(x)
+    return x
+
+
 class BrianSim:
     """Base of the mirrors: one Brian2 ``Network`` on one target, built once, run many times.
 
@@ -176,6 +184,8 @@ class BrianSim:
         if int(seed) != seed or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
         self.target, self.seed, self.duration_s, self.dt_s = target, int(seed), float(duration_s), float(dt_s)
+        if compile is False and target == "runtime":
+            raise ValueError("compile=False only applies to standalone targets")
         if target != "runtime" and directory is None:
             directory = tempfile.mkdtemp(prefix=f"seqplastic_{target}_")
         self.directory = None if directory is None else os.path.abspath(directory)
@@ -223,7 +233,7 @@ class BrianSim:
             if seed is not None and int(seed) != self.seed:
                 raise ValueError(f"seed={seed}: a built standalone model runs with its build seed {self.seed}; "
                                  "build another model for another seed")
-            run_args = {getattr(self.objects[obj], var): arr for (obj, var), arr in values.items()}
+            run_args = {getattr(self.objects[obj], var): _contiguous(arr) for (obj, var), arr in values.items()}
             b2.device.run(directory=self.directory, run_args=run_args)
         self.last_run_seconds = time.perf_counter() - t0
 
