@@ -27,9 +27,11 @@ CATALOG: dict[str, str] = {
     "escape_time": "experiments.gsemm.escape_time",
     "capacity": "experiments.gsemm.capacity",
     "time_cells": "experiments.gsemm.time_cells",
+    "spike": "experiments.spiking.spike",
     "emt": "experiments.waves.emt",
     "wave_copy": "experiments.waves.wave_copy",
     "wave_adding": "experiments.waves.wave_adding",
+    "formal_languages": "experiments.aussm.formal_languages",
 }
 
 
