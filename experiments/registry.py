@@ -31,6 +31,7 @@ CATALOG: dict[str, str] = {
     "emt": "experiments.waves.emt",
     "wave_copy": "experiments.waves.wave_copy",
     "wave_adding": "experiments.waves.wave_adding",
+    "formal_languages": "experiments.aussm.formal_languages",
 }
 
 

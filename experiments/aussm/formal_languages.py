@@ -1,0 +1,234 @@
+r"""``formal_languages``: length generalisation of AUSSM, Mamba and their hybrids on formal languages.
+
+Protocol (research brief §3.2 / §6.5, with the in-distribution selection the brief recommends): for every
+task (:mod:`experiments.aussm.tasks`: parity, cycle navigation mod 5, modular arithmetic mod 5 with and
+without brackets, the A5 word problem as a negative control), every model string (``a``, ``a|a``, ``a|m``,
+``m|a``, ``m|m``; :class:`networks.aussm.TokenModel`) and every seed: train with AdamW (cosine decay,
+gradient clipping 1.0) on lengths drawn uniformly from ``train_min..train_max`` (3–40), answer read at the
+last position, cross-entropy; every ``eval_every`` steps measure accuracy on a fixed **in-distribution**
+validation set (lengths 3–40, its own generator) and keep the best weights; finally report accuracy on
+``test_samples`` sequences at each test length (41–256) with those weights. Test accuracy is the mean over the
+test lengths.
+
+Writes ``results.md`` and ``results.csv`` (per task and model: best and median test accuracy over seeds,
+median validation accuracy), ``accuracy_vs_length.png``, and ``metrics.json`` with ``summary``
+(``summary[task][model] = {best_test, median_test, median_val, seeds}``) and every run.
+
+Expectation (brief §3.3, hypotheses, not paper numbers): parity and cycle navigation ≈ 100 % for models with
+an ``a`` layer, near chance for ``m|m``; A5 near chance (1/60) for all.
+
+The default run (5 tasks × 5 models × 5 seeds × 3000 steps, d_model 32, d_state 16, batch 64) is long: measured
+≈ 0.07–0.11 s per training step on one thread of a busy 2-core machine, i.e. about 9–10 hours plus evaluation
+(the Mamba reference scan is a Python loop over time). ``--quick`` (2 tasks, ``a`` and ``a|m``, 2 seeds, width 8,
+60 steps) takes about 10 s. Training runs single-threaded (tiny tensors; many threads were 50× slower here). Seeds are explicit: model init uses ``seed·1000 + 1``, training data ``+2``, validation ``+3``,
+test ``+4`` (offsets of the run's ``--seed``), all through ``torch.Generator``.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from networks.aussm import TokenModel, parse_layers
+
+from ..config import setting
+from ..registry import Experiment
+from .tasks import TASKS, get_task
+
+
+@dataclass(frozen=True)
+class Config:
+    tasks: list[str] = setting(["parity", "cycle_nav", "mod_arith", "mod_arith_brackets", "a5"],
+                               "tasks (comma separated): " + ", ".join(TASKS))
+    models: list[str] = setting(["a", "a|a", "a|m", "m|a", "m|m"], "layer strings (comma separated)")
+    seeds: int = setting(5, "seeds per (task, model)", minimum=1)
+    d_model: int = setting(32, "model width", minimum=1)
+    d_state: int = setting(16, "states per channel (shared by a and m layers)", minimum=1)
+    steps: int = setting(3000, "training steps", minimum=1)
+    batch: int = setting(64, "training batch size", minimum=1)
+    lr: float = setting(2e-3, "AdamW peak learning rate (cosine decay to 5 %)", positive=True)
+    weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
+    train_min: int = setting(3, "shortest training length", minimum=1)
+    train_max: int = setting(40, "longest training length (also the validation range)", minimum=1)
+    eval_every: int = setting(250, "validate every k steps (model selection)", minimum=1)
+    val_samples: int = setting(1024, "in-distribution validation sequences", minimum=1)
+    test_lengths: list[int] = setting([41, 64, 96, 128, 192, 256], "test lengths (beyond train_max)")
+    test_samples: int = setting(256, "test sequences per test length", minimum=1)
+    eval_batch: int = setting(256, "evaluation batch size", minimum=1)
+    backend: str = setting("auto", "AUSSM scan backend", choices=("auto", "torch", "triton"))
+
+
+def _check(cfg: Config) -> None:
+    for t in cfg.tasks:
+        get_task(t)
+    for m in cfg.models:
+        parse_layers(m)
+    if cfg.train_min > cfg.train_max:
+        raise ValueError(f"train_min={cfg.train_min} must be <= train_max={cfg.train_max}")
+    if not cfg.test_lengths or min(cfg.test_lengths) <= cfg.train_max:
+        raise ValueError(f"test_lengths={cfg.test_lengths} must be non-empty and all > train_max={cfg.train_max}")
+
+
+def _eval_set(task, lengths, n, g):
+    """Fixed (tokens, labels) batches: ``n`` sequences spread evenly over ``lengths``."""
+    per = [n // len(lengths) + (k < n % len(lengths)) for k in range(len(lengths))]
+    return [(L, *task.sample(c, L, g)) for L, c in zip(lengths, per) if c > 0]
+
+
+@torch.no_grad()
+def _accuracy(model, batches, eval_batch, device) -> dict[int, float]:
+    model.eval()
+    correct: dict[int, list[int]] = {}
+    for L, tok, lab in batches:
+        c = correct.setdefault(L, [0, 0])
+        for i in range(0, tok.shape[0], eval_batch):
+            logits = model(tok[i:i + eval_batch].to(device))[:, -1]
+            c[0] += int((logits.argmax(-1).cpu() == lab[i:i + eval_batch]).sum())
+            c[1] += int(lab[i:i + eval_batch].numel())
+    model.train()
+    return {L: a / b for L, (a, b) in correct.items()}
+
+
+def train_one(task_name: str, layers: str, seed: int, cfg: Config, device, progress=None) -> dict:
+    """Train one model on one task with one seed; returns validation/test accuracies (selection on validation)."""
+    task = get_task(task_name)
+    base = seed * 1000
+    model = TokenModel(task.vocab_size, task.n_classes, layers, d_model=cfg.d_model, d_state=cfg.d_state,
+                       backend=cfg.backend, generator=torch.Generator().manual_seed(base + 1)).to(device)
+    g_train = torch.Generator().manual_seed(base + 2)
+    val = _eval_set(task, list(range(cfg.train_min, cfg.train_max + 1)), cfg.val_samples,
+                    torch.Generator().manual_seed(base + 3))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    best_val, best_step, best_state = -1.0, 0, None
+    t0 = time.perf_counter()
+    losses = []
+    for step in range(1, cfg.steps + 1):
+        L = int(torch.randint(cfg.train_min, cfg.train_max + 1, (1,), generator=g_train))
+        tok, lab = task.sample(cfg.batch, max(L, task.min_length), g_train)
+        loss = F.cross_entropy(model(tok.to(device))[:, -1], lab.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress.update(1)
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            accs = _accuracy(model, val, cfg.eval_batch, device)
+            v = sum(accs.values()) / len(accs)
+            if v > best_val:
+                best_val, best_step, best_state = v, step, copy.deepcopy(model.state_dict())
+    train_s = time.perf_counter() - t0
+    model.load_state_dict(best_state)
+    test = _eval_set(task, list(cfg.test_lengths), cfg.test_samples * len(cfg.test_lengths),
+                     torch.Generator().manual_seed(base + 4))
+    by_len = _accuracy(model, test, cfg.eval_batch, device)
+    return {"task": task_name, "model": layers, "seed": seed, "val_acc": best_val, "best_step": best_step,
+            "test_acc": sum(by_len.values()) / len(by_len), "test_acc_by_length": by_len,
+            "final_loss": statistics.fmean(losses[-min(50, len(losses)):]), "train_seconds": train_s,
+            "chance": 1.0 / task.n_classes}
+
+
+def summarise(runs: list[dict]) -> dict:
+    """``summary[task][model] = {best_test, median_test, median_val, seeds, chance}`` over seeds."""
+    out: dict = {}
+    for r in runs:
+        out.setdefault(r["task"], {}).setdefault(r["model"], []).append(r)
+    return {t: {m: {"best_test": max(x["test_acc"] for x in rs),
+                    "median_test": statistics.median(x["test_acc"] for x in rs),
+                    "median_val": statistics.median(x["val_acc"] for x in rs),
+                    "seeds": len(rs), "chance": rs[0]["chance"]} for m, rs in ms.items()}
+            for t, ms in out.items()}
+
+
+TABLE_COLUMNS = ["task", "model", "best_test", "median_test", "median_val", "seeds", "chance"]
+
+
+def write_tables(summary: dict, md_path, csv_path) -> str:
+    """Write the summary as Markdown and CSV (columns :data:`TABLE_COLUMNS`); returns the Markdown."""
+    rows = [[t, m, s["best_test"], s["median_test"], s["median_val"], s["seeds"], s["chance"]]
+            for t, ms in summary.items() for m, s in ms.items()]
+    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|" + "---|" * len(TABLE_COLUMNS)]
+    for r in rows:
+        lines.append(f"| {r[0]} | `{r[1]}` | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} | {r[6]:.3f} |")
+    md = "\n".join(lines) + "\n"
+    with open(md_path, "w") as fh:
+        fh.write(md)
+    with open(csv_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(TABLE_COLUMNS)
+        w.writerows(rows)
+    return md
+
+
+def _plot(runs, cfg, ctx) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nt = len(cfg.tasks)
+    fig, axes = plt.subplots(1, nt, figsize=(4.2 * nt, 3.4), squeeze=False)
+    for ax, t in zip(axes[0], cfg.tasks):
+        for m in cfg.models:
+            rs = [r for r in runs if r["task"] == t and r["model"] == m]
+            Ls = sorted(rs[0]["test_acc_by_length"])
+            acc = [[r["test_acc_by_length"][L] for L in Ls] for r in rs]
+            med = [statistics.median(a[k] for a in acc) for k in range(len(Ls))]
+            lo = [min(a[k] for a in acc) for k in range(len(Ls))]
+            hi = [max(a[k] for a in acc) for k in range(len(Ls))]
+            ax.plot(Ls, med, marker="o", label=m)
+            ax.fill_between(Ls, lo, hi, alpha=0.15)
+        ax.axhline(rs[0]["chance"], color="k", lw=0.8, ls="--", label="chance")
+        ax.axvline(cfg.train_max, color="0.6", lw=0.8, ls=":")
+        ax.set_title(t)
+        ax.set_xlabel("test length")
+        ax.set_ylim(0, 1.02)
+    axes[0][0].set_ylabel("accuracy (median, min–max over seeds)")
+    axes[0][-1].legend(fontsize=8)
+    ctx.save_figure(fig, "accuracy_vs_length")
+
+
+def run(cfg: Config, ctx) -> dict:
+    _check(cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and shares a busy machine best
+    try:
+        return _run(cfg, ctx)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(cfg: Config, ctx) -> dict:
+    runs = []
+    total = len(cfg.tasks) * len(cfg.models) * cfg.seeds * cfg.steps
+    with ctx.progress(total=total, desc="formal_languages") as bar:
+        for t in cfg.tasks:
+            for m in cfg.models:
+                for s in range(cfg.seeds):
+                    r = train_one(t, m, ctx.seed + s, cfg, ctx.device, progress=bar)
+                    ctx.log(f"{t:>18} {m:>4} seed {ctx.seed + s}: val {r['val_acc']:.3f} test {r['test_acc']:.3f} "
+                            f"({r['train_seconds']:.1f} s)")
+                    runs.append(r)
+    summary = summarise(runs)
+    md = write_tables(summary, ctx.path("results.md"), ctx.path("results.csv"))
+    ctx.log("\n" + md)
+    _plot(runs, cfg, ctx)
+    return {"summary": summary, "runs": runs, "table_markdown": md,
+            "seconds_per_step": sum(r["train_seconds"] for r in runs) / (len(runs) * cfg.steps)}
+
+
+EXPERIMENT = Experiment(
+    "formal_languages", Config, run,
+    "AUSSM / Mamba / hybrids on parity, cycle navigation, modular arithmetic (with and without brackets) and "
+    "A5 (negative control): train lengths 3-40, test 41-256, selection on in-distribution validation",
+    quick=("tasks=parity,cycle_nav", "models=a,a|m", "seeds=2", "d_model=8", "d_state=4", "steps=60",
+           "batch=16", "eval_every=30", "val_samples=64", "test_lengths=41,64", "test_samples=32"),
+)
