@@ -215,20 +215,22 @@ class Learner:
         k = self.monitor_every
         first = (-self.steps) % k          # index in this chunk of the first sample (global step % k == 0)
         n_rec = 0 if first >= T else (T - 1 - first) // k + 1
-        bufs = {}
+        bufs: dict = {}
+        done = 0                           # samples recorded so far in this chunk
         try:
             ctx = torch.enable_grad() if self.differentiable else torch.no_grad()
             with ctx:
                 for i in range(T):
                     if self.monitors and i >= first and (i - first) % k == 0:
                         self._record(bufs, (i - first) // k, n_rec)
+                        done += 1
                     self._one(chunk[i])
         except KeyboardInterrupt:
-            self._flush(bufs, n_rec, partial=True)
+            self._flush(bufs, done)        # only the samples of completed steps
             if checkpoint is not None:
                 self.save(checkpoint)
             raise
-        self._flush(bufs, n_rec)
+        self._flush(bufs, done)
 
     def _one(self, x: Tensor) -> None:
         m = _view(self._base, self.xi, self.phi)
@@ -281,9 +283,9 @@ class Learner:
                 bufs[name] = val.new_empty((n, *val.shape))
             bufs[name][j] = val
 
-    def _flush(self, bufs: dict, n: int, partial: bool = False) -> None:
+    def _flush(self, bufs: dict, n: int) -> None:
         for name, buf in bufs.items():
-            self._records[name].append(buf)
+            self._records[name].append(buf[:n])
         bufs.clear()
 
     # ------------------------------------------------------------------------------ checkpoints

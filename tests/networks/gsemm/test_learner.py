@@ -189,15 +189,16 @@ class _Interrupting:
 
 def test_ctrl_c_leaves_a_loadable_checkpoint(tmp_path):
     x = _stream(2)
-    ref = _learner()
+    ref = _learner(monitors=("energy",), monitor_every=2)
     ref.run(x[:9])
-    lrn = _learner()
+    lrn = _learner(monitors=("energy",), monitor_every=2)
     lrn.rule = _Interrupting(lrn.rule, 10)
     path = tmp_path / "interrupted.pt"
     with pytest.raises(KeyboardInterrupt):
         lrn.run(x, checkpoint=path)
     back = Learner.load(path)
     assert back.steps == 9
+    assert torch.equal(back.monitor("energy"), ref.monitor("energy"))      # no sample of the interrupted step
     torch.testing.assert_close(back.xi.detach(), ref.xi.detach(), rtol=0, atol=0)
     back.run(x[9:])
     ref.run(x[9:])
