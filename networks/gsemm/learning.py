@@ -58,7 +58,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from plasticity import Contrastive, GSEMMPhi, Multiplicative, gsemm_xi_grad
+from plasticity import Contrastive, GSEMMPhi, Multiplicative, gsemm_phi_grad, gsemm_xi_grad
 from plasticity.energy import authors_rule
 
 from .linalg import xi_m, xi_t
@@ -215,8 +215,8 @@ class AuthorsRule:
         c = _flat(c) if isinstance(c, Tensor) else c
         gxi, _ = authors_rule(model.xi, model.phi, x, new.v, new.s, yh, sigma, alpha_s=a_s, alpha_c=a_c, c_xi=c)
         dxi = (dt / self.T_lxi) * gxi
-        _, gphi = authors_rule(model.xi, model.phi, x, new.v, new.s, yh, sigma, alpha_s=a_s, alpha_c=a_c, c_xi=c,
-                               xi_phi=model.xi + dxi)
+        # Φ with the updated Ξ (their order); = authors_rule(..., xi_phi=Ξ + ΔΞ)[1] without recomputing ΔΞ
+        gphi = gsemm_phi_grad(model.phi, model.xi + dxi, new.s, yh - sigma, alpha_c=a_c)
         return dxi, (dt / self.T_lphi) * gphi, AuthorsState(state.steps + 1)
 
 

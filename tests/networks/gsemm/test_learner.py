@@ -271,3 +271,26 @@ def test_streaming_page_executes():
     for i, block in enumerate(blocks):
         exec(compile(block, f"{DOC.name}[block {i}]", "exec", dont_inherit=True), ns)
     assert "learner" in ns
+
+
+def test_authors_rule_update_matches_plasticity_authors_rule():
+    """The learner's authors' step equals plasticity.authors_rule (Φ computed with the updated Ξ)."""
+    from plasticity import authors_rule
+    lrn = _learner("authors")
+    m = lrn.model
+    g = torch.Generator().manual_seed(4)
+    x, v, s = (torch.randn(2, N, generator=g, dtype=D) for _ in range(3))
+    old = State(v, s, None)
+    new = State(v + 0.1, s + 0.05, None)
+    dxi, dphi, _ = lrn.rule.update(m, x, old, new, lrn.rule_state, 0.01)
+    yh = m.hidden.act(xi_t_(m.xi, x))
+    sig = m.hidden.act(m.hidden_input(v, s))
+    gx, _ = authors_rule(m.xi, m.phi, x, new.v, new.s, yh, sig, alpha_s=1.0, alpha_c=1.5, c_xi=2.0)
+    _, gp = authors_rule(m.xi, m.phi, x, new.v, new.s, yh, sig, alpha_s=1.0, alpha_c=1.5, c_xi=2.0,
+                         xi_phi=m.xi + 0.01 / 0.5 * gx)
+    torch.testing.assert_close(dxi, 0.01 / 0.5 * gx)
+    torch.testing.assert_close(dphi, 0.01 / 2.0 * gp)
+
+
+def xi_t_(xi, v):
+    return torch.einsum("bn,bnp->bp", v, xi)
