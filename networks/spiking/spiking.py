@@ -201,6 +201,9 @@ class SpikingGSEMM(BrianSim):
     def _hidden_extra(self) -> str:
         return ""
 
+    def _adapt_term(self) -> str:
+        return ""
+
     def _objects(self) -> dict:
         b2, p, c = self.b2, self.params, self.config
         N, P, M, B = p.N, p.P, c.M, self.blocks
@@ -219,7 +222,7 @@ class SpikingGSEMM(BrianSim):
             hv : 1
             q : 1
             C : 1
-            hin = sqrt_as*hv + alpha_c*C : 1
+            hin = sqrt_as*hv + alpha_c*C{adapt} : 1
             ex = exp(beta*(hin - h0)) : 1
             Z : 1 (linked)
             lam = R_h*ex/Z : Hz
@@ -229,7 +232,7 @@ class SpikingGSEMM(BrianSim):
             beta : 1 (shared, constant)
             h0 : 1 (shared, constant)
             R_h : Hz (shared, constant)
-            """ + self._hidden_extra(), threshold="rand() < lam*dt", reset=self._hidden_reset(),
+            """.format(adapt=self._adapt_term()) + self._hidden_extra(), threshold="rand() < lam*dt", reset=self._hidden_reset(),
                               method="exact", name="hidden", order=-10)
         norm = b2.NeuronGroup(B, "Z : 1", name="norm", order=-5)
         hid.Z = b2.linked_var(norm, "Z", index=np.arange(Hn) // (Hn // B))
@@ -271,8 +274,8 @@ class SpikingGSEMM(BrianSim):
         return objs
 
     # hooks for the learning subclass
-    def _hidden_reset(self) -> str:
-        return "u_pre = u_pre"[:0]
+    def _hidden_reset(self) -> str | None:
+        return None
 
     def _xi_extra(self) -> str:
         return "sqrt_as_f : 1 (shared, constant)\n"
