@@ -204,7 +204,7 @@ def _record(spec: RunSpec, status: str, metrics: dict | None = None, error: str 
 def init_worker(threads: int = 1) -> None:
     """Pin a worker process to ``threads`` torch/OpenMP threads (called in every pool worker).
 
-    >>> init_worker(1)
+    >>> init_worker(1)  # doctest: +SKIP  (changes this process's thread settings)
     """
     os.environ["OMP_NUM_THREADS"] = str(threads)
     import torch

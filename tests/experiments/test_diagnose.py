@@ -40,3 +40,9 @@ def test_failures_and_unavailable_backends_are_reported(monkeypatch, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-2] == "broken             FAILED: ZeroDivisionError: boom"
     assert out[-1] == "missing            UNAVAILABLE: not here; pip install it"
+
+
+def test_docstring_examples():
+    import doctest
+    result = doctest.testmod(diagnose, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0

@@ -129,3 +129,13 @@ def test_names_and_parsing():
     assert len(set(clash)) == 2 and all(n.startswith("r=0.3-seed0-") for n in clash)
     m, h = mean_ci([1.0, 2.0, 3.0])
     assert m == 2.0 and abs(h - 4.303 / 3 ** 0.5) < 1e-9
+
+
+def test_docstring_examples():
+    import doctest
+
+    import experiments.sweep
+    import experiments.sweep_report
+    for mod in (experiments.sweep, experiments.sweep_report):
+        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 5 and result.failed == 0, mod.__name__
