@@ -56,8 +56,8 @@ class Verdict:
 def versions() -> dict[str, str]:
     """Versions of the library, Python, torch, CUDA, Triton, Brian2 and brian2cuda (``-`` when absent).
 
-    >>> sorted(versions())[:3]
-    ['CUDA (torch build)', 'Python', 'Triton']
+    >>> list(versions())[:3]
+    ['seqplastic', 'Python', 'torch']
     """
     from importlib.metadata import PackageNotFoundError, version
     import torch
