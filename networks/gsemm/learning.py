@@ -124,10 +124,12 @@ class RecruitingRule:
         """Between presentations: forget the lagging hidden trace, keep the recruited units."""
         return RecruitState(state.committed, torch.zeros_like(state.ybar))
 
-    def target(self, model: GSEMM, x: Tensor, committed: Tensor) -> Tensor:
-        """One-hot target code ŷ (B, P): best committed unit if its cosine ≥ θ, else the first free unit."""
-        ov = xi_t(model.xi, x)
-        norms = model.xi.norm(dim=-2)
+    def target(self, model: GSEMM, x: Tensor, committed: Tensor, ov: Tensor | None = None,
+               norms: Tensor | None = None) -> Tensor:
+        """One-hot target code ŷ (B, P): best committed unit if its cosine ≥ θ, else the first free unit.
+        ``ov`` = Ξᵀx and ``norms`` = ‖ξ_μ‖ may be passed when already computed."""
+        ov = xi_t(model.xi, x) if ov is None else ov
+        norms = model.xi.norm(dim=-2) if norms is None else norms
         cos = ov / (norms * x.norm(dim=-1, keepdim=True) + 1e-12)
         best, arg = torch.where(committed, cos, torch.full_like(cos, -3.0)).max(-1)
         free = ~committed
@@ -144,9 +146,10 @@ class RecruitingRule:
     def update(self, model: GSEMM, x: Tensor, old: State | None, s: Tensor, state: RecruitState, dt: float):
         """One step with v clamped to ``x`` (B, N) and delayed population ``s`` (after the step).
         Returns ``(dxi, dphi, new_state)``."""
-        yh = self.target(model, x, state.committed)
         sa = model.sqrt_alpha_s
         ov = xi_t(model.xi, x)
+        sq = model.xi.square().sum(-2)                                          # ‖ξ_μ‖²
+        yh = self.target(model, x, state.committed, ov, sq.sqrt())
         sigma = model.hidden.act(sa * ov)
         vhat = sa * xi_m(model.xi, sigma)
         # Ξ: [-∂E_static/∂Ξ]_(x, ŷ) − [-∂E_static/∂Ξ]_(v̂, σ)
@@ -156,15 +159,16 @@ class RecruitingRule:
         # a newly recruited unit is imprinted at once (the η_ξ → ∞ limit of the same rule for that unit,
         # whose fixed point is x/√α_s): recruitment then does not depend on dt
         new = (yh.bool() & ~state.committed).unsqueeze(-2)                      # (B, 1, P)
-        x_col = (x / sa).unsqueeze(-1)                                          # (B, N, 1)
-        xi_b = model.xi if model.xi.dim() == 3 else model.xi.expand(x.shape[0], *model.xi.shape)
-        imprint = torch.where(new, x_col - xi_b, torch.zeros_like(xi_b))
-        if model.xi.dim() == 3:
-            dxi = torch.where(new, imprint, dxi)
-        else:  # shared Ξ: streams' imprints averaged, as the rule's reduce="mean"
-            dxi = torch.where(new.any(0), imprint.mean(0), dxi)
+        if bool(new.any()):                                                      # rare: skip on most steps
+            x_col = (x / sa).unsqueeze(-1)                                      # (B, N, 1)
+            xi_b = model.xi if model.xi.dim() == 3 else model.xi.expand(x.shape[0], *model.xi.shape)
+            imprint = torch.where(new, x_col - xi_b, torch.zeros_like(xi_b))
+            if model.xi.dim() == 3:
+                dxi = torch.where(new, imprint, dxi)
+            else:  # shared Ξ: streams' imprints averaged, as the rule's reduce="mean"
+                dxi = torch.where(new.any(0), imprint.mean(0), dxi)
         ovs = xi_t(model.xi, s)
-        full = (model.beta_d * sa) * model.xi.square().sum(-2)                     # ξ_μ·s when s holds memory μ
+        full = (model.beta_d * sa) * sq                                         # ξ_μ·s when s holds memory μ
         presence = (ovs / (full + 1e-12)).clamp(0.0, 1.0)
         z = presence if self.pre_code == "linear" else torch.softmax(self.beta_z * ovs, -1) * presence
         rule = self._phi_rule(model)
