@@ -61,6 +61,20 @@ def _fail(msg: str) -> int:
     return 2
 
 
+#: optional module -> the extra that installs it (named in the error when the module is missing)
+_EXTRAS = {"matplotlib": "plot", "brian2": "spiking", "brian2cuda": "spiking-cuda", "triton": "kernels",
+           "sklearn": "data", "ray": "ray"}
+
+
+def _import_error(e: ImportError) -> str:
+    """The message of a missing optional package, with the ``pip install`` command that fixes it."""
+    msg = str(e)
+    name = (getattr(e, "name", None) or "").split(".")[0]
+    if name in _EXTRAS and "pip install" not in msg:
+        msg += f"; it comes with the optional extra `{_EXTRAS[name]}`: pip install -e '.[{_EXTRAS[name]}]'"
+    return msg
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "sweep":
@@ -82,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         exp = registry.get(args.name)
     except KeyError as e:
         return _fail(e.args[0])
+    except ImportError as e:  # the experiment's module needs an optional package
+        return _fail(_import_error(e))
     if args.help:
         print(f"python -m experiments run {exp.name} [--set KEY=VALUE ...] [--seed N] [--out DIR] "
               f"[--device cpu|cuda] [--quick]\n\n{exp.help}\n\nsettings:\n{describe(exp.config)}")
@@ -95,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         return _fail(f"{e} (see `python -m experiments run {exp.name} --help`)")
 
+    try:
+        import matplotlib  # noqa: F401  (every experiment writes figures: fail before any work)
+    except ImportError as e:
+        return _fail(_import_error(e))
     out = args.out or Path("runs") / f"{exp.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
         ctx = RunContext.create(out, config={"experiment": exp.name, **to_dict(cfg)}, seed=args.seed,
@@ -107,9 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         ctx.abort()
         print("interrupted; no run folder written", file=sys.stderr)
         return 130
-    except (ConfigError, ValueError, ModuleNotFoundError) as e:
+    except (ConfigError, ValueError) as e:
         ctx.abort()
         return _fail(str(e))
+    except ImportError as e:
+        ctx.abort()
+        return _fail(_import_error(e))
     except BaseException:
         ctx.abort()
         raise
