@@ -59,7 +59,7 @@ def test_block_shapes_and_decode_equals_forward_float64(name):
     yd, sd = _decode(blk, x)
     _, sf = blk(x, return_state=True)
     assert _rel(yd, y) < TOL
-    assert _rel(sd.h, sf.h) < TOL and float((sd.conv - sf.conv).abs().max()) <= TOL
+    assert _rel(sd.h, sf.h) < TOL and float((sd.conv - sf.conv).detach().abs().max()) <= TOL
 
 
 @pytest.mark.parametrize("layers", ["a", "a|a", "a|m", "m|a", "m|m", "m|a|m"])
@@ -157,10 +157,10 @@ _BACKEND_SCRIPT = textwrap.dedent("""
     from networks.aussm import AUSSMBlock, TokenModel
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     g = torch.Generator().manual_seed(0)
-    ref = AUSSMBlock(8, d_state=4, backend="torch", generator=g)
-    fused = AUSSMBlock(8, d_state=4, backend="triton", generator=torch.Generator().manual_seed(0))
+    ref = AUSSMBlock(4, d_state=3, backend="torch", generator=g)
+    fused = AUSSMBlock(4, d_state=3, backend="triton", generator=torch.Generator().manual_seed(0))
     ref, fused = ref.to(dev), fused.to(dev)
-    x = torch.randn(2, 21, 8, generator=torch.Generator().manual_seed(1)).to(dev)
+    x = torch.randn(2, 13, 4, generator=torch.Generator().manual_seed(1)).to(dev)
     y1, y2 = ref(x), fused(x)
     fwd = float((y1 - y2).abs().max() / y1.abs().max())
     y1.square().sum().backward(); y2.square().sum().backward()
