@@ -26,7 +26,9 @@ import itertools
 import json
 import os
 import re
+import shutil
 import sys
+from glob import escape as glob_escape
 import time
 import traceback
 from dataclasses import dataclass
@@ -327,6 +329,9 @@ def run_sweep(specs: Sequence[RunSpec], *, engine: str = "local", workers: int |
             log(f"[{counts['ran']}/{len(todo)}] {row['status']:<6} {row['run']}  "
                 f"({time.perf_counter() - t0:.0f} s){extra}")
 
+    for s in todo:  # temporary folders left by an interrupted earlier attempt of these runs
+        for stale in Path(s.out).parent.glob(f".{glob_escape(s.name)}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
     if todo:
         if engine == "local":
             _run_local(todo, workers, on_result)
@@ -365,6 +370,11 @@ def main(args) -> int:
     except ModuleNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        done = sum(finished(s) is not None for s in specs)
+        print(f"interrupted: {done} of {len(specs)} runs are finished; run the same command with --out {out} "
+              "to resume", file=sys.stderr)
+        return 130
     paths = write_report(out, rows, list(grid), meta={"experiment": args.name, "grid": grid, "seeds": args.seeds,
                                                        "seed": args.seed, "sets": list(args.sets),
                                                        "quick": args.quick, "engine": args.engine})

@@ -75,9 +75,12 @@ def test_resume_skips_finished_runs(local_sweep, capsys):
     assert len(finished) == 3 * SEEDS
     before = {p: p.stat().st_mtime_ns for p in finished}
     rows_before = (out / "results.csv").read_text()
+    stale = out / "runs" / ".patterns=hadamard,N=48-seed0.partial-99999"  # left by an interrupted attempt
+    stale.mkdir()
     assert main(argv) == 1  # the failing setting is retried (and fails again); finished ones are reused
     assert "0 reused" not in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in finished} == before
+    assert not stale.exists()
     assert (out / "results.csv").read_text() == rows_before
     rows, counts = run_sweep(_specs(out)[:6])  # the first 6 runs are all finished: nothing runs
     assert counts == {"reused": 6, "ran": 0, "failed": 0} and all(r["status"] == "ok" for r in rows)
