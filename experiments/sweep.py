@@ -121,7 +121,7 @@ def run_name(settings: Sequence[tuple[str, str]], seed: int) -> str:
 
 
 def plan(name: str, grid: dict[str, list[str]], *, seeds: int = 1, seed: int = 0, sets: Sequence[str] = (),
-         quick: bool = False, out: str | Path = "sweeps/sweep", device: str = "cpu") -> list[RunSpec]:
+         quick: bool = False, out: str | Path = "runs/sweep", device: str = "cpu") -> list[RunSpec]:
     """Validate the sweep and return its runs (grid order, then seed); nothing runs or is written.
 
     Unknown experiments raise ``KeyError``; unknown keys and bad values raise :class:`ConfigError`
@@ -348,7 +348,7 @@ def main(args) -> int:
     from .sweep_report import write_report
     try:
         grid = parse_grid(args.grid)
-        out = Path(args.out or Path("sweeps") / f"{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        out = Path(args.out or Path("runs") / f"sweep-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
         specs = plan(args.name, grid, seeds=args.seeds, seed=args.seed, sets=args.sets, quick=args.quick,
                      out=out, device=args.device)
         if args.device != "cpu":
