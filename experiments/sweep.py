@@ -56,7 +56,11 @@ class RunSpec:
 
     @property
     def name(self) -> str:
-        """The run folder's name, e.g. ``T_d=10,r=0.6-seed0``."""
+        """The run folder's name.
+
+        >>> plan("escape_time", {"T_d": ["10"]}, out="/tmp/x")[0].name
+        'T_d=10-seed0'
+        """
         return Path(self.out).name
 
 
@@ -341,9 +345,12 @@ def run_sweep(specs: Sequence[RunSpec], *, engine: str = "local", workers: int |
 
 
 def main(args) -> int:
-    """Entry point of ``python -m experiments sweep`` (``args`` from the CLI's parser); returns the exit status.
+    """Entry point of ``python -m experiments sweep`` (``args`` from the CLI's parser); returns the exit status:
+    0 all runs ok, 1 some failed, 2 a usage error (reported before any run), 130 interrupted.
 
-    >>> import argparse  # see experiments.cli for the parser
+    >>> from experiments.cli import main as cli
+    >>> cli(["sweep", "escape_time", "--grid", "dtype=float64,float16", "--out", "/tmp/never-written"])
+    2
     """
     from .sweep_report import write_report
     try:
@@ -351,6 +358,8 @@ def main(args) -> int:
         out = Path(args.out or Path("runs") / f"sweep-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}")
         specs = plan(args.name, grid, seeds=args.seeds, seed=args.seed, sets=args.sets, quick=args.quick,
                      out=out, device=args.device)
+        if args.workers is not None and args.workers < 1:
+            raise ConfigError(f"--workers {args.workers}: needs at least 1")
         if args.device != "cpu":
             from .context import resolve_device
             resolve_device(args.device)

@@ -118,6 +118,10 @@ def test_unknown_experiment_and_engine_messages(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "time_cells", "--engine", "dask"])
     assert "invalid choice" in capsys.readouterr().err
+    assert main(["sweep", "time_cells", "--grid", "N=32", "--workers", "0", "--out", str(tmp_path / "a")]) == 2
+    assert "--workers 0: needs at least 1" in capsys.readouterr().err
+    assert main(["sweep", "time_cells", "--grid", "N=32", "--seeds", "0", "--out", str(tmp_path / "a")]) == 2
+    assert "--seeds 0" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
 
 
