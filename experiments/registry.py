@@ -32,6 +32,7 @@ CATALOG: dict[str, str] = {
     "wave_copy": "experiments.waves.wave_copy",
     "wave_adding": "experiments.waves.wave_adding",
     "formal_languages": "experiments.aussm.formal_languages",
+    "compare": "experiments.compare.compare",
 }
 
 
