@@ -154,6 +154,9 @@ _BRIAN2 = textwrap.dedent("""
     ok, why = brian2_available()
     if not ok:
         print("UNAVAILABLE: " + why.replace(chr(10), " ")); sys.exit(0)
+    import shutil
+    if target != "runtime" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        print("UNAVAILABLE: no C++ compiler (g++/c++/clang++) on PATH; install one, e.g. apt-get install g++"); sys.exit(0)
     if target == "cuda_standalone":
         from networks.spiking.targets import brian2cuda_available
         ok, why = brian2cuda_available()
