@@ -35,6 +35,8 @@ class Config:
     tasks: str = setting("sequence,digits,noisy,capacity,continual", f"comma list of tasks: {', '.join(TASKS)}")
     models: str = setting(",".join(CONTENDERS), f"comma list of contenders: {', '.join(CONTENDERS)}")
     seeds: int = setting(5, "seeds per model and task (95 % t intervals need >= 2; >= 5 for reports)", minimum=1)
+    spiking: bool = setting(True, "replay each trained GSEMM also in the Brian2 rate mirror (numpy target) and "
+                                  "report the agreement of its decoded order with torch's (needs brian2)")
     N: int = setting(32, "pattern width of sequence / noisy / continual", minimum=4)
     L: int = setting(8, "sequence length of sequence / noisy / continual", minimum=3)
     noise: str = setting("0.05,0.1,0.2,0.3", "cue noise levels (fraction of flipped bits) for `noisy`")
@@ -106,6 +108,39 @@ def _memory_run(name, X, seed, epochs, device, curve=True) -> tuple[dict, object
     return res, c
 
 
+def _spiking_agreement(c, X) -> float:
+    """Replay a trained GSEMM contender from X[0] in torch and in the Brian2 rate mirror (the same ODEs as
+    Brian2 equations, numpy target, same dt) and return the fraction of the mirror's decoded transitions
+    that torch's decoded order also makes (1.0 = the spiking-library mirror agrees); nan when the mirror
+    decodes no transition."""
+    import math
+
+    from networks.gsemm import decode, simulate
+    try:
+        from networks.spiking import RateMirror
+        from networks.spiking.decode import order_agreement
+        RateMirror.__name__  # the lazy import of brian2 happens here
+    except ImportError as e:
+        raise ValueError(f"spiking=true needs brian2 ({e}); pip install -e '.[spiking]' or pass --set spiking=false") from e
+
+    from .contenders import escape_time
+    net = c.model()
+    dt, k = c.recall_dt, c.record_every
+    steps = k * int(math.ceil((X.shape[0] + 1) * escape_time() / (dt * k)))
+    cue = X[0].to(dtype=net.xi.dtype, device=net.xi.device)
+    _, tr = simulate(net, net.init_state(cue), steps=steps, dt=dt, method="euler", record_every=k,
+                     backend="dense")
+    ref = decode(tr.overlaps[:, 0].cpu(), dt * k, min_dwell=c.min_dwell).order
+    net_cpu = net.replace(xi=net.xi.detach().cpu().double(), phi=net.phi.detach().cpu().double())
+    mirror = RateMirror(net_cpu, duration=steps * dt, dt=dt, record_every=k)
+    try:
+        out = mirror.run(cue.detach().cpu().double().numpy())
+    except FloatingPointError:  # the trained weights overflow the mirror's softmax: no agreement to report
+        return float("nan")
+    order = decode(torch.as_tensor(out.overlaps), dt * k, min_dwell=c.min_dwell).order
+    return order_agreement(order, ref)[0]
+
+
 def _noisy(c, X, noise, n_cues, seed) -> dict:
     L = X.shape[0]
     out = {}
@@ -174,6 +209,8 @@ def _run(cfg, ctx, tasks, models, noise, cap_N, cap_L) -> dict:
             if "sequence" in tasks or "noisy" in tasks:
                 X = random_sequence(cfg.N, cfg.L, task_generator(seed, "sequence"))
                 res, c = _memory_run(m, X, seed, _budget(cfg, m), dev)
+                if cfg.spiking:
+                    res["spiking_agreement"] = _spiking_agreement(c, X) if m.startswith("gsemm") else float("nan")
                 if "sequence" in tasks:
                     raw[m]["sequence"].append(res)
                 if "noisy" in tasks:

@@ -19,7 +19,7 @@ Contenders (:data:`CONTENDERS`), all sized for a CPU:
   backpropagation through the unrolled free dynamics from the cue (loss: ‖v(t_k) − x_k‖² at the centre
   t_k = (k + ½) T_esc of each item's dwell; Adam, gradient-norm clipping) — the "rule vs architecture"
   control.
-* ``aussm`` (``a``), ``hybrid`` (``a|m``), ``wrnn``, ``elman``, ``lstm`` — next-pattern predictors
+* ``aussm`` (``a``), ``hybrid`` (``a|m``), ``wrnn``, ``elman``, ``lstm``, ``twm`` — next-pattern predictors
   (linear in, model, linear out) trained by BPTT (Adam, binary cross-entropy on the ±1 targets, the
   whole sequence as one batch per presentation); recall = autoregressive rollout of the sign readout.
 
@@ -48,7 +48,9 @@ from networks.gsemm.integrate import step as gsemm_step
 from networks.gsemm.kernels import Dense
 from networks.gsemm.learner import Learner
 from networks.gsemm.learning import RecruitingRule
+from networks.waves.boundaries import MLPBoundary
 from networks.waves.elman import ElmanRNN
+from networks.waves.twm import TWMCell
 from networks.waves.wrnn import WaveRNN
 
 from .measure import PeakMemory
@@ -62,11 +64,12 @@ CONTENDERS: dict[str, str] = {
     "wrnn": "wave RNN, next-pattern BPTT",
     "elman": "Elman RNN (tanh), next-pattern BPTT",
     "lstm": "torch.nn.LSTM, next-pattern BPTT",
+    "twm": "traveling-wave model (clamped lattice of the last 4 patterns, MLP boundary), next-pattern BPTT",
 }
 
 #: default budget: presentations of the whole sequence per fit
 DEFAULT_EPOCHS = {"gsemm_local": 8, "gsemm_bptt": 150, "aussm": 200, "hybrid": 200, "wrnn": 200, "elman": 200,
-                  "lstm": 200}
+                  "lstm": 200, "twm": 200}
 
 # DSEM operating point shared by both GSEMM contenders
 _DSEM = dict(alpha_s=1.0, alpha_c=2.0, beta=1.0, beta_d=1.0, T_f=0.05, T_d=1.0)
@@ -285,6 +288,22 @@ class _StackCore(nn.Module):
         return self.out(self.stack(self.inp(x)))
 
 
+class _TWMCore(nn.Module):
+    """TWM next-pattern predictor: the inputs are clamped onto the start column of a d × s lattice
+    (d = N, the wave carries the last s patterns); the boundary f(H) read after each step is the logit of
+    the next pattern."""
+
+    def __init__(self, N, s, hidden, generator):
+        super().__init__()
+        self.cell = TWMCell(MLPBoundary(N, s, hidden, generator=generator), input_mode="clamp")
+
+    def forward(self, x):
+        st = self.cell.init_state(x.shape[0], dtype=x.dtype, device=x.device)
+        _, _, subs = self.cell.rollout(st, u=x, record=True)           # (B, T, s, d), oldest column first
+        B, T, s, d = subs.shape
+        return self.cell.boundary(subs.reshape(B * T, s, d)).reshape(B, T, d)
+
+
 class _FirstOutput(nn.Module):
     """Wraps a (y, hs)-returning recurrent net as x -> y."""
 
@@ -298,7 +317,7 @@ class _FirstOutput(nn.Module):
 
 class Predictor(Contender):
     """A next-pattern predictor trained by BPTT: logits = core(x_0..x_t) → x_{t+1}; ``kind`` one of
-    ``aussm``, ``hybrid``, ``wrnn``, ``elman``, ``lstm``.
+    ``aussm``, ``hybrid``, ``wrnn``, ``elman``, ``lstm``, ``twm``.
 
     >>> Predictor("elman", N=8, items=3, seed=0, epochs=1).hparams()["hidden"]
     64
@@ -316,10 +335,12 @@ class Predictor(Contender):
             core = _FirstOutput(ElmanRNN(N, hidden, N, activation="tanh", bias=True, generator=g))
         elif kind == "wrnn":
             core = _FirstOutput(WaveRNN(N, hidden // 2, 2, N, u_init="shift", v_init="random", generator=g))
+        elif kind == "twm":
+            core = _TWMCore(N, 4, hidden, g)
         elif kind in ("aussm", "hybrid"):
             core = _StackCore(N, hidden // 2, "a" if kind == "aussm" else "a|m", g)
         else:
-            raise ValueError(f"unknown predictor kind {kind!r}; choose from aussm, hybrid, wrnn, elman, lstm")
+            raise ValueError(f"unknown predictor kind {kind!r}; choose from aussm, hybrid, wrnn, elman, lstm, twm")
         self.core = core.to(self.device)
         self.opt = torch.optim.Adam(self.core.parameters(), lr=lr)
 

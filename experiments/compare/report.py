@@ -24,7 +24,8 @@ COLUMNS = {
     "continual": [("A_before_B", "A before B"), ("A_after_B", "A after B"), ("B", "B"),
                   ("bit_acc_A_after_B", "bit acc A after B"), ("train_seconds", "train s")],
 }
-COLUMNS["digits"] = COLUMNS["sequence"]
+COLUMNS["digits"] = list(COLUMNS["sequence"])
+COLUMNS["sequence"] = COLUMNS["sequence"] + [("spiking_agreement", "Brian2 mirror agreement")]
 
 
 def fmt(entry: dict | None, digits: int = 2) -> str:

@@ -59,6 +59,17 @@ def test_backprop_baselines_learn_the_quick_sequence(quick_run):
     assert res["elman"]["sequence"]["success"]["mean"] == 1.0
 
 
+def test_spiking_column_and_twm(quick_run):
+    """The Brian2 rate mirror of the locally learned GSEMM replays the torch order (the spiking column);
+    non-GSEMM models have no mirror (nan); the TWM contender is present and learns the tiny sequence."""
+    _, out = quick_run
+    res = json.load(open(out / "metrics.json"))["results"]
+    assert res["gsemm_local"]["sequence"]["spiking_agreement"]["mean"] == 1.0
+    assert res["lstm"]["sequence"]["spiking_agreement"]["mean"] is None          # nan, written as null
+    assert res["twm"]["sequence"]["success"]["mean"] == 1.0
+    assert "Brian2 mirror agreement" in (out / "table.md").read_text()
+
+
 @pytest.mark.parametrize("arg,word", [("tasks=sequence,bogus", "bogus"), ("models=lstm,gru", "gru")])
 def test_unknown_task_or_model_names_the_choices(tmp_path, capsys, arg, word):
     rc = main(["run", "compare", "--quick", "--set", arg, "--out", str(tmp_path / "x")])
