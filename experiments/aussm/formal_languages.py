@@ -39,6 +39,7 @@ from networks.aussm import TokenModel, parse_layers
 
 from ..config import setting
 from ..registry import Experiment
+from ..threads import cpu_threads
 from .tasks import TASKS, get_task
 
 
@@ -198,12 +199,8 @@ def _plot(runs, cfg, ctx) -> None:
 
 def run(cfg: Config, ctx) -> dict:
     _check(cfg)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and shares a busy machine best
-    try:
+    with cpu_threads(1):  # tiny tensors: one thread is fastest, and shares a busy machine best
         return _run(cfg, ctx)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(cfg: Config, ctx) -> dict:

@@ -24,6 +24,7 @@ import torch
 
 from ..config import setting
 from ..registry import Experiment
+from ..threads import cpu_threads
 from .contenders import CONTENDERS, DEFAULT_EPOCHS, make
 from .measure import mean_ci
 from .report import figures, write_tables
@@ -187,13 +188,8 @@ def _capacity(name, seed, cfg, cap_N, cap_L, device) -> dict:
 
 def run(cfg: Config, ctx) -> dict:
     tasks, models, noise, cap_N, cap_L = _check(cfg)
-    # small tensors: one intra-op thread (multi-threaded small matmuls busy-wait on a shared machine)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with cpu_threads(1):  # small tensors: one intra-op thread is fastest
         return _run(cfg, ctx, tasks, models, noise, cap_N, cap_L)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(cfg, ctx, tasks, models, noise, cap_N, cap_L) -> dict:

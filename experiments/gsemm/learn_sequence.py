@@ -26,6 +26,7 @@ from networks.gsemm.learning import AuthorsRule, RecruitingRule, free_recall
 
 from ..config import setting
 from ..registry import Experiment
+from ..threads import cpu_threads
 
 AUTHORS = dict(alpha_s=1.0, alpha_c=1.52, beta=1.0, beta_d=1.0, T_f=0.008, T_d=0.4, dt=1e-3, item_steps=1967,
                recall_dt=1e-3, record_every=50, min_dwell=5)
@@ -188,14 +189,8 @@ def _recall(learner: Learner, X: torch.Tensor, p: dict, recall_items: float, rul
 
 
 def run(cfg: Config, ctx) -> dict:
-    # small per-step tensors: one intra-op thread (multi-threaded small matmuls busy-wait on a shared
-    # 2-core machine); the caller's setting is restored afterwards
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with cpu_threads(1):  # small per-step tensors: one intra-op thread is fastest
         return _run(cfg, ctx)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(cfg: Config, ctx) -> dict:

@@ -27,6 +27,7 @@ from networks.gsemm.learning import RecruitingRule
 
 from ..config import setting
 from ..registry import Experiment
+from ..threads import cpu_threads
 from .learn_sequence import escape_time, memory_coords
 
 
@@ -92,14 +93,8 @@ def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
 
 
 def run(cfg: Config, ctx) -> dict:
-    # small per-step tensors: one intra-op thread (multi-threaded small matmuls busy-wait on a shared
-    # 2-core machine); the caller's setting is restored afterwards
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with cpu_threads(1):  # small per-step tensors: one intra-op thread is fastest
         return _run(cfg, ctx)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(cfg: Config, ctx) -> dict:

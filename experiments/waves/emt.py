@@ -21,7 +21,7 @@ from experiments.config import ConfigError, setting
 from experiments.registry import Experiment
 from networks.waves import EMT_TASKS
 
-from .threads import cpu_threads
+from ..threads import cpu_threads
 from . import emt_figures as figs
 from .emt_analysis import analyse
 from .emt_train import evaluate_emt, train_emt

@@ -21,7 +21,7 @@ from experiments.config import setting
 from experiments.registry import Experiment
 from networks.waves import WaveRNN, fft_diag_power, irnn
 
-from .threads import cpu_threads
+from ..threads import cpu_threads
 from . import wave_figures as figs
 from .seq_train import train_sequence_model
 from .tasks import copy_batch

@@ -6,7 +6,7 @@ import pytest
 
 MODULES = ["bases", "boundaries", "boundary_learning", "detectors", "elman", "linear_hds", "scan_op",
            "scan_reference", "spectra", "twm", "wrnn", "__init__"]
-EXPERIMENT_MODULES = ["emt", "emt_analysis", "emt_train", "seq_train", "tasks", "threads"]
+EXPERIMENT_MODULES = ["emt", "emt_analysis", "emt_train", "seq_train", "tasks"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -17,9 +17,9 @@ def test_docstring_examples(name):
     assert res.failed == 0
 
 
-@pytest.mark.parametrize("name", EXPERIMENT_MODULES)
+@pytest.mark.parametrize("name", [f"waves.{m}" for m in EXPERIMENT_MODULES] + ["threads"])
 def test_experiment_docstring_examples(name):
-    mod = importlib.import_module(f"experiments.waves.{name}")
+    mod = importlib.import_module(f"experiments.{name}")
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.attempted > 0, f"{name} has no examples"
     assert res.failed == 0

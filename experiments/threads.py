@@ -1,4 +1,4 @@
-"""Intra-op thread count for the small recurrent models of the wave experiments.
+"""Intra-op thread count for experiments on small tensors (shared by every experiment).
 
 Step loops over small tensors are dominated by per-op overhead; with several intra-op threads on a busy
 machine each tiny op pays thread wake-ups (measured here: 3 s vs 0.02 s per wRNN training step with 2 vs 1
