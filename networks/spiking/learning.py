@@ -31,7 +31,10 @@ replay's β) makes the winner-take-all nearly hard during learning; this is the 
   memory l) minus its fast trace :math:`y^f_l` (τ_fast = T_f/4), times postsynaptic activity — the −∂E/∂Φ = α_c (Ξᵀs)_l σ_h(h)_k
   term, made contrastive by the fast trace (pre-before-post potentiates, coincident activity does not).
   With one hidden unit per item, l = k−1 is the most recent predecessor when k fires, so Φ becomes
-  super-diagonal in memory coordinates.
+  super-diagonal in memory coordinates. The self-transitions Φ_kk are not plastic by default (no autapses,
+  ``self_phi=False``): with a few spikes per item, a unit's own delayed-minus-fast trace is positive whenever
+  two of its spikes are more than ≈ 0.6 T_f apart, which left stray Φ_kk ≈ 0.3–0.6 that made replay dwell on
+  an item and stall.
 
 The traces are normalised so that a unit firing at its peak rate r_h has y → 1. The learned network is the
 torch DSEM returned by :meth:`SpikingLearner.learn` (same constants as the initial ``model``); replay it with
@@ -79,8 +82,9 @@ class SpikingLearner(BrianSim):
 
     Parameters (times in model units, rates in Hz): ``epochs``; ``item`` (default 2·T_d), ``gap``
     (default 3·T_d) and ``settle`` (gate off after each onset; default 2·τ_x); ``eta_xi``, ``eta_phi`` per postsynaptic spike; ``phi_gain`` G; ``theta`` novelty
-    threshold θ (a cosine); ``beta_learn`` β_L; ``rank_bias`` δ; ``r_h`` hidden peak rate; ``r_f`` feature
-    peak rate; ``tau_x`` fast feature trace (default T_f); ``tau_fast`` fast hidden trace y^f (default T_f/4);
+    threshold θ (a cosine); ``beta_learn`` β_L; ``rank_bias`` δ; ``r_h`` hidden peak rate (default 400 Hz: ≈ 8
+    spikes of the winner per gated item window at the default timing, enough for a reliable presynaptic trace); ``r_f`` feature
+    peak rate; ``self_phi`` whether the diagonal Φ_kk is plastic (default False: fixed at its initial value); ``tau_x`` fast feature trace (default T_f); ``tau_fast`` fast hidden trace y^f (default T_f/4);
     ``dt`` (default T_f/20); ``time_unit``
     (default: T_f ↦ 10 ms). After :meth:`learn`: ``committed`` (P,) bool and ``result`` (spikes).
 
@@ -99,9 +103,9 @@ class SpikingLearner(BrianSim):
     def __init__(self, model, X, *, epochs: int = 4, item: float | None = None, gap: float | None = None,
                  settle: float | None = None,
                  eta_xi: float = 0.3, eta_phi: float = 0.3, phi_gain: float = 12.0, theta: float = 0.8,
-                 beta_learn: float = 40.0, rank_bias: float = 0.1, r_h: float = 200.0, r_f: float = 400.0,
+                 beta_learn: float = 40.0, rank_bias: float = 0.1, r_h: float = 400.0, r_f: float = 400.0,
                  tau_x: float | None = None, tau_fast: float | None = None, dt: float | None = None, time_unit: float | None = None,
-                 target: str = "runtime", directory: str | None = None, seed: int = 0, **target_kw):
+                 self_phi: bool = False, target: str = "runtime", directory: str | None = None, seed: int = 0, **target_kw):
         p = dsem_params(model)
         self.params, self._model = p, model
         self.X = _as_items(X, p.N)
@@ -134,6 +138,7 @@ class SpikingLearner(BrianSim):
         if not self.tau_fast > 0:
             raise ValueError(f"tau_fast must be > 0, got {tau_fast}")
         self.epochs = int(epochs)
+        self.self_phi = bool(self_phi)
         self.eta_xi, self.eta_phi, self.phi_gain = float(eta_xi), float(eta_phi), float(phi_gain)
         self.theta, self.beta_learn, self.rank_bias = float(theta), float(beta_learn), float(rank_bias)
         self.r_h, self.r_f = float(r_h), float(r_f)
@@ -221,9 +226,10 @@ class SpikingLearner(BrianSim):
         self._hi, self._hj = np.repeat(np.arange(P), P), np.tile(np.arange(P), P)
         h2h = b2.Synapses(hid, hid, """
             phi : 1
+            plastic : 1 (constant)
             eta_phi : 1 (shared, constant)
             phi_gain : 1 (shared, constant)
-            """, on_post="phi = clip(phi + eta_phi*gate(t)*(clip(phi_gain*(ys_pre - yf_pre), -inf, 1) - phi), 0, 1)",
+            """, on_post="phi = clip(phi + plastic*eta_phi*gate(t)*(clip(phi_gain*(ys_pre - yf_pre), -inf, 1) - phi), 0, 1)",
                           name="h2h", namespace=ns)
         h2h.connect(i=self._hi, j=self._hj)
         h2n = b2.Synapses(hid, norm, "Z_post = ex_pre : 1 (summed)", name="h2n")
@@ -240,6 +246,7 @@ class SpikingLearner(BrianSim):
                 ("hidden", "T_d"): params.T_d * tu * b2.second, ("hidden", "tau_fast"): self.tau_fast * tu * b2.second,
                 ("f2h", "w"): params.xi[self._fi, self._hk], ("f2h", "eta_xi"): self.eta_xi,
                 ("h2h", "phi"): params.phi[self._hi, self._hj], ("h2h", "eta_phi"): self.eta_phi,
+                ("h2h", "plastic"): np.where(self._hi == self._hj, float(self.self_phi), 1.0),
                 ("h2h", "phi_gain"): self.phi_gain}
 
     def _standalone_defaults(self) -> None:
