@@ -16,6 +16,7 @@ from .stdp import PairSTDP, PairSTDPState
 from .three_factor import Modulated, ModulatedState
 from .triplet import TripletSTDP, TripletSTDPState
 from .weight_dependence import Additive, Multiplicative
+from . import energy as _energy
 from .energy import (Contrastive, ContrastiveState, EnergyGradient, GSEMMPhi, GSEMMXi, authors_rule,
                      contrastive_grad, energy_grad, gsemm_phi_grad, gsemm_xi_grad)
 
@@ -38,14 +39,5 @@ __all__ = [
     "Multiplicative",
     "Modulated",
     "ModulatedState",
-    "energy_grad",
-    "contrastive_grad",
-    "EnergyGradient",
-    "Contrastive",
-    "ContrastiveState",
-    "gsemm_xi_grad",
-    "gsemm_phi_grad",
-    "GSEMMXi",
-    "GSEMMPhi",
-    "authors_rule",
+    *_energy.__all__,
 ]
