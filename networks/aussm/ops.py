@@ -125,20 +125,60 @@ def _setup_context(ctx, inputs, output):
                 None if z is None else z.dtype)
 
 
-def _backward(ctx, dy, dht, _dcarry):
+def _backward_with(bwd, ctx, dy, dht):
     u, delta, z, W, bA, Bc, Cc, Dk, starts, carry = ctx.saved_tensors
     max_len, precision, chunk, has_h0, u_dt, d_dt, z_dt = ctx.meta
     if dy is None:
         dy = torch.zeros_like(u)
     if dht is None:
         dht = u.new_zeros(starts.shape[0] - 1, W.shape[0], W.shape[1], 2, dtype=torch.float32)
-    du, ddt, dz, dW, dbA, dBc, dCc, dDk, dh0 = _scan_bwd(dy, dht, u, delta, z, W, bA, Bc, Cc, Dk, starts,
-                                                       carry, max_len, precision, chunk)
+    du, ddt, dz, dW, dbA, dBc, dCc, dDk, dh0 = bwd(dy, dht, u, delta, z, W, bA, Bc, Cc, Dk, starts,
+                                                  carry, max_len, precision, chunk)
     return (du.to(u_dt), ddt.to(d_dt), None if z is None else dz.to(z_dt), dW, dbA, dBc, dCc, dDk,
             dh0 if has_h0 else None, None, None, None, None)
 
 
+def _backward(ctx, dy, dht, _dcarry):
+    return _backward_with(_scan_bwd, ctx, dy, dht)
+
+
 _scan_fwd.register_autograd(_backward, setup_context=_setup_context)
+
+
+def _direct_bwd(dy, dht, u, delta, z, W, bA, Bc, Cc, Dk, starts, carry, max_len, precision, chunk):
+    return _triton_module().backward(dy.contiguous(), dht.contiguous(), u, delta, z, W, bA, Bc, Cc, Dk, starts,
+                                     carry, max_len, precision, chunk)
+
+
+class _EagerScan(torch.autograd.Function):
+    """Eager twin of the custom op: same kernels and backward, without the custom-op dispatch (~0.1 ms of
+    Python per call, which dominates at small L). :func:`aussm_scan` uses it unless ``torch.compile`` is
+    tracing, where the registered custom op (with its fake implementation) is needed."""
+
+    @staticmethod
+    def forward(ctx, u, delta, z, W, bA, Bc, Cc, Dk, h0, starts, max_len, precision, chunk):
+        out = _triton_module().forward(u, delta, z, W, bA, Bc, Cc, Dk, h0, starts, max_len, precision, chunk)
+        _setup_context(ctx, (u, delta, z, W, bA, Bc, Cc, Dk, h0, starts, max_len, precision, chunk), out)
+        ctx.mark_non_differentiable(out[2])
+        return out
+
+    @staticmethod
+    def backward(ctx, dy, dht, _dcarry):
+        return _backward_with(_direct_bwd, ctx, dy, dht)
+
+
+_STARTS: dict = {}
+
+
+def _dense_starts(bt: int, L: int, device: torch.device) -> Tensor:
+    """``arange(bt + 1) * L`` as int32 on ``device``, cached (read-only for the kernels; saves 2 launches)."""
+    key = (bt, L, device)
+    t = _STARTS.get(key)
+    if t is None:
+        if len(_STARTS) > 64:
+            _STARTS.clear()
+        t = _STARTS[key] = torch.arange(bt + 1, device=device, dtype=torch.int32) * L
+    return t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +229,7 @@ def resolve_backend(backend: str, device: torch.device) -> str:
 def aussm_scan(u: Tensor, delta: Tensor, W_A: Tensor, b_A: Tensor, B: Tensor, C: Tensor, D: Tensor,
                z: Tensor | None = None, h0: Tensor | None = None, cu_seqlens: Tensor | None = None, *,
                backend: str = "auto", precision: str = "fast", chunk: int = 0,
-               check_finite: bool | None = None) -> tuple[Tensor, Tensor]:
+               check_finite: bool | None = None, eager_fast_path: bool = True) -> tuple[Tensor, Tensor]:
     r"""AUSSM scan; returns ``(y, h_last)`` (``y`` like ``u``; ``h_last`` complex64/128 ``(S, D, N)``).
 
     Shapes: ``u, delta, z``: ``(Bt, L, D)``; ``W_A``: ``(D, N, D)``; ``b_A``: ``(D, N)``; ``B, C``: complex
@@ -198,6 +238,9 @@ def aussm_scan(u: Tensor, delta: Tensor, W_A: Tensor, b_A: Tensor, B: Tensor, C:
     ``cu_seqlens`` (int, ``(S+1,)``, starting at 0) ``u`` is a packed ``(1, total, D)`` batch of ``S``
     sequences; the phase and the state restart at each boundary (equal to ``S`` separate calls).
     ``check_finite`` (default: on for CPU tensors, off for CUDA to avoid a device sync) rejects NaN/inf.
+    The fused path runs through the registered custom op under ``torch.compile``; in eager mode it calls
+    the same kernels through a plain ``autograd.Function`` (identical results, less Python per call);
+    ``eager_fast_path=False`` forces the custom op (for tests and ``opcheck``).
 
     Example
     -------
@@ -247,9 +290,15 @@ def aussm_scan(u: Tensor, delta: Tensor, W_A: Tensor, b_A: Tensor, B: Tensor, C:
     if which == "torch":
         return _torch_path(u, delta, W_A, b_A, B, C, D, z, h0, cu_seqlens)
     f32 = torch.float32
-    starts = (cu_seqlens.to(device=u.device, dtype=torch.int32) if cu_seqlens is not None
-              else torch.arange(bt + 1, device=u.device, dtype=torch.int32) * L)
-    y, ht, _ = _scan_fwd(
+    eager = eager_fast_path and not torch.compiler.is_compiling()
+    if cu_seqlens is not None:
+        starts = cu_seqlens.to(device=u.device, dtype=torch.int32)
+    elif eager:
+        starts = _dense_starts(bt, L, u.device)
+    else:
+        starts = torch.arange(bt + 1, device=u.device, dtype=torch.int32) * L
+    op = _EagerScan.apply if eager else _scan_fwd
+    y, ht, _ = op(
         u.reshape(bt * L, d).contiguous(), delta.reshape(bt * L, d).contiguous(),
         None if z is None else z.reshape(bt * L, d).contiguous(), W_A.to(f32).contiguous(),
         b_A.to(f32).contiguous(), torch.view_as_real(B.to(torch.complex64)).contiguous(),

@@ -110,6 +110,17 @@ def test_backward_is_bitwise_deterministic():
         assert torch.equal(x1, x2), n
 
 
+def test_eager_fast_path_equals_custom_op_bitwise():
+    """The eager autograd.Function and the registered custom op run the same kernels: identical bits."""
+    a = to(problem(2, 23, 3, 5, seed=12), grad=True)
+    outs = []
+    for fast in (True, False):
+        y, h = call(aussm_scan, a, backend="triton", chunk=16, eager_fast_path=fast)
+        outs.append((y, h, *torch.autograd.grad(y.square().sum() + h.abs().sum(), a)))
+    for n, x1, x2 in zip(["y", "h", *NAMES], *outs):
+        assert torch.equal(x1, x2), n
+
+
 def _impulse(L, D, N, theta, device=DEVICE):
     """u = 0 everywhere (silu(0) = 0: no drive), constant phase theta via b_A, state held in h0."""
     u = torch.zeros(1, L, D, device=device)
