@@ -14,6 +14,7 @@ Usage::
     python -m experiments.aussm.bench_scan                 # the issue's shapes on CUDA
     python -m experiments.aussm.bench_scan --tiny          # a seconds-long smoke run (CPU interpreter ok)
     python -m experiments.aussm.bench_scan --json out.json --precision fast precise
+    python -m experiments.aussm.bench_scan --shapes '8,128,64,4096' --chunk 16 32 64 --num-warps 4 8 --no-grads
 """
 from __future__ import annotations
 
@@ -128,9 +129,14 @@ def grad_error(shape, precision, device, gen, chunk):
     return max(errs.values()), errs
 
 
-def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0):
+def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=None, warps=None):
+    """Measure every shape × precision × chunk size (``chunks``) × warps per program (``warps``)."""
+    from networks.aussm import triton_scan
     gen = torch.Generator().manual_seed(seed)
     rows = []
+    chunks = list(chunks) if chunks else [chunk]
+    warps = list(warps) if warps else [triton_scan.NUM_WARPS["fwd"]]
+    saved = dict(triton_scan.NUM_WARPS)
     for shape in shapes:
         b, d, n, L = shape
         args, args64 = make_inputs(b, d, n, L, device, gen)
@@ -138,11 +144,19 @@ def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0):
         ymax = float(y64.abs().max())
         del args64
         for prec in precisions:
-            try:
-                rows.append(_row(shape, prec, args, y64, ymax, reps, warmup, device, chunk, grads, gen))
-                print(json.dumps(rows[-1]), flush=True)
-            except Exception as e:  # keep measuring the other shapes; the failure is printed
-                print(json.dumps({"shape": shape, "precision": prec, "error": f"{type(e).__name__}: {e}"}), flush=True)
+            for ch in chunks:
+                for nw in warps:
+                    triton_scan.NUM_WARPS.update(fwd=nw, bwd=nw)
+                    try:
+                        row = _row(shape, prec, args, y64, ymax, reps, warmup, device, ch, grads, gen)
+                        row.update(chunk=ch, num_warps=nw)
+                        rows.append(row)
+                        print(json.dumps(rows[-1]), flush=True)
+                    except Exception as e:  # keep measuring the other cases; the failure is printed
+                        print(json.dumps({"shape": shape, "precision": prec, "chunk": ch, "num_warps": nw,
+                                          "error": f"{type(e).__name__}: {e}"}), flush=True)
+                    finally:
+                        triton_scan.NUM_WARPS.update(saved)
         del y64
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -183,14 +197,15 @@ def _row(shape, prec, args, y64, ymax, reps, warmup, device, chunk, grads, gen):
 
 
 def table(rows) -> str:
-    head = ("| b, d, n, L | mode | fwd ms | fwd+bwd ms | extra MiB fwd / fwd+bwd | max err / max|y| | grad rel err "
-            "| roofline fwd (bound) |\n|---|---|---|---|---|---|---|---|")
+    head = ("| b, d, n, L | mode | chunk, warps | fwd ms | fwd+bwd ms | extra MiB fwd / fwd+bwd | max err / max|y| "
+            "| grad rel err | roofline fwd (bound) |\n|---|---|---|---|---|---|---|---|---|")
     out = [head]
     for r in rows:
         g = f"{r['grad_rel_err']:.1e}" if "grad_rel_err" in r else "–"
         if "error" in r:
             continue
-        out.append(f"| {', '.join(map(str, r['shape']))} | {r['precision']} | {r['fwd_ms']:.3f} | {r['fwdbwd_ms']:.3f} "
+        out.append(f"| {', '.join(map(str, r['shape']))} | {r['precision']} | {r.get('chunk', 0) or 'auto'}, "
+                   f"{r.get('num_warps', 4)} | {r['fwd_ms']:.3f} | {r['fwdbwd_ms']:.3f} "
                    f"| {r['mem_fwd_mib']:.0f} / {r['mem_fwdbwd_mib']:.0f} | {r['rel_err']:.1e} | {g} "
                    f"| {100 * r['roof_fwd_frac']:.0f}% ({r['roof_fwd_bound']}) |")
     return "\n".join(out)
@@ -202,7 +217,8 @@ def main(argv=None):
     p.add_argument("--precision", nargs="+", default=["fast", "precise"], choices=["fast", "precise", "tf32"])
     p.add_argument("--reps", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
-    p.add_argument("--chunk", type=int, default=0, help="steps per chunk (0: automatic)")
+    p.add_argument("--chunk", type=int, nargs="+", default=[0], help="steps per chunk, one or more (0: automatic)")
+    p.add_argument("--num-warps", type=int, nargs="+", default=None, help="warps per program to sweep (default 4)")
     p.add_argument("--shapes", default=None, help="e.g. '8,128,64,4096;4,128,16,16384' (default: the issue's)")
     p.add_argument("--no-grads", action="store_true", help="skip the float64 gradient comparison")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
@@ -215,10 +231,12 @@ def main(argv=None):
     import triton
     print(f"# torch {torch.__version__}, triton {triton.__version__}, device "
           f"{torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}", flush=True)
-    rows = run(shapes, a.precision, reps, warm, device, a.chunk, not a.no_grads and not a.tiny)
+    rows = run(shapes, a.precision, reps, warm, device, a.chunk[0], not a.no_grads and not a.tiny,
+               chunks=a.chunk, warps=a.num_warps)
     if a.tiny and not a.no_grads:
         for k, pr in enumerate(a.precision):
-            rows[k]["grad_rel_err"], _ = grad_error((2, 4, 3, 40), pr, device, torch.Generator().manual_seed(1), a.chunk)
+            rows[k]["grad_rel_err"], _ = grad_error((2, 4, 3, 40), pr, device, torch.Generator().manual_seed(1),
+                                                    a.chunk[0])
     print(table(rows))
     if a.json:
         with open(a.json, "w") as fh:

@@ -330,6 +330,9 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
 # host side
 # ---------------------------------------------------------------------------------------------
 PRECISIONS = {"fast": ("tf32x3", True), "precise": ("ieee", False), "tf32": ("tf32", True)}
+#: warps per program for the forward and backward kernels (a tuning knob swept by
+#: ``experiments.aussm.bench_scan --num-warps``; 4 is the value measured so far)
+NUM_WARPS = {"fwd": 4, "bwd": 4}
 DTHETA_BUDGET_BYTES = 64 * 2**20
 
 
@@ -368,7 +371,8 @@ def forward(u, dt, z, W, bA, Bc, Cc, Dk, h0, starts, max_len: int, precision: st
     _aussm_fwd_kernel[(nseq, D)](
         u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, h0 if h0 is not None else ht, starts,
         y, ht, carry, D, N, nch, T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig,
-        HAS_Z=z is not None, HAS_H0=h0 is not None, PRECISE=precision == "precise", num_warps=4)
+        HAS_Z=z is not None, HAS_H0=h0 is not None, PRECISE=precision == "precise",
+        num_warps=NUM_WARPS["fwd"])
     return y, ht, carry
 
 
@@ -413,7 +417,8 @@ def backward(dy, dht, u, dt, z, W, bA, Bc, Cc, Dk, starts, carry, max_len: int, 
         _aussm_bwd_kernel[(nseq, D)](
             u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, starts, carry, dy, dcarry, dth, du, ddt,
             dz if z is not None else du, dpar, D, N, nch, c_lo, c_hi, T=T, BN=cfg["BN"], BK=cfg["BK"],
-            PREC=prec, FAST_TRIG=fast_trig, HAS_Z=z is not None, PRECISE=precision == "precise", num_warps=4)
+            PREC=prec, FAST_TRIG=fast_trig, HAS_Z=z is not None, PRECISE=precision == "precise",
+            num_warps=NUM_WARPS["bwd"])
         t_lo = c_lo * T
         if dense:
             t_hi = min(c_hi * T, max_len)
