@@ -19,11 +19,14 @@ steps inside one launch (any L, no host loop in the forward). Per chunk:
 4. readout reduced over states in registers (no atomics), D skip and SiLU gate fused; ``y`` stored
    in the activation dtype.
 
-The carries :math:`(S_c, G_c)` at every chunk start are saved (``(S, D, n_chunks + 1, 3, N)`` floats,
-O(B·D·N·L/T)), nothing of size (B, L, D, N) is kept for the backward.
+Only the final separable state :math:`(S_T, G_T)` is saved (``(S, D, 4, N)`` floats, :math:`G_T` as a
+double-float); nothing that grows with L is kept for the backward.
 
-The backward walks the chunks in reverse, recomputing each chunk from its saved carry, with the
-reverse carries :math:`\partial S` and :math:`\partial G` in registers. The cross-channel part of
+The backward walks the chunks in reverse. It rebuilds each chunk's starting state from the one after it
+(:math:`G_c = G_{c+1} - \sum_{t\in c}\theta_t` from the same double-float chunk sums as the forward;
+:math:`S_c = S_{c+1} - \sum_{t\in c} e^{-iG_t}\tilde B v_t`, an additive recurrence whose float32
+rounding grows like :math:`\sqrt{L/T}` ulps), recomputes the chunk, and keeps the reverse carries
+:math:`\partial S` and :math:`\partial G` in registers. The cross-channel part of
 the phase gradient, :math:`\partial u_t[r] \mathrel{+}= \sum_{i,j}\partial\theta_t[i,j]W_A[i,j,r]` and
 :math:`\partial W_A = \sum_t \partial\theta_t\,u_t^\top`, is a contraction over channels that one
 program cannot do without atomics; the backward therefore writes :math:`\partial\theta` for a
@@ -84,7 +87,7 @@ def _wrap2pi(hi, lo):
 @triton.jit
 def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_ptr, h0_ptr, starts_ptr,
                       y_ptr, ht_ptr, carry_ptr,
-                      D, N, NCH,
+                      D, N,
                       T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
                       FAST_TRIG: tl.constexpr, HAS_Z: tl.constexpr, HAS_H0: tl.constexpr,
                       PRECISE: tl.constexpr):
@@ -111,13 +114,8 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     g_c = tl.zeros([BN], dtype=tl.float32)
     gc_hi = tl.zeros([BN], dtype=tl.float32)            # carried phase as a double-float (hi, lo)
     gc_lo = tl.zeros([BN], dtype=tl.float32)
-    cbase = carry_ptr + (seq * D + i) * (NCH + 1) * 3 * N
     n_chunks = tl.cdiv(seqlen, T)
     for c in range(0, n_chunks):
-        cptr = cbase + c * 3 * N + cols
-        tl.store(cptr, s_re, mask=nmask)
-        tl.store(cptr + N, s_im, mask=nmask)
-        tl.store(cptr + 2 * N, g_c, mask=nmask)
         t = c * T + rows
         tmask = t < seqlen
         rptr = start + t
@@ -141,8 +139,8 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
             r_hi, r_lo = tl.reduce((p, e), 0, _two_sum)
             c_hi, c_lo = _two_sum(c_hi, c_lo, r_hi, r_lo)
         nval = tl.zeros([BN], dtype=tl.float32) + tl.minimum(seqlen - c * T, T).to(tl.float32)
-        pb = nval * ba
-        c_hi, c_lo = _two_sum(c_hi, c_lo, pb, tl.fma(nval, ba, -pb))
+        nb = nval * ba
+        c_hi, c_lo = _two_sum(c_hi, c_lo, nb, tl.fma(nval, ba, -nb))
         theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
         kq = tl.floor(theta * 0.15915494309189535 + 0.5)
         theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
@@ -184,11 +182,12 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
         gc_hi, gc_lo = _two_sum(gc_hi, gc_lo, c_hi, c_lo)
         gc_hi, gc_lo = _wrap2pi(gc_hi, gc_lo)
         g_c = gc_hi + gc_lo
-    # final carries (slot n_chunks) and final state h_T = e^{i G_c} S_c
-    cptr = cbase + n_chunks * 3 * N + cols
+    # final separable state (S_T, G_T as a double-float) for the backward, and h_T = e^{i G_T} S_T
+    cptr = carry_ptr + (seq * D + i) * 4 * N + cols
     tl.store(cptr, s_re, mask=nmask)
     tl.store(cptr + N, s_im, mask=nmask)
-    tl.store(cptr + 2 * N, g_c, mask=nmask)
+    tl.store(cptr + 2 * N, gc_hi, mask=nmask)
+    tl.store(cptr + 3 * N, gc_lo, mask=nmask)
     cf = tl.cos(g_c)
     sf = tl.sin(g_c)
     hbase = ht_ptr + ((seq * D + i) * N + cols) * 2
@@ -199,7 +198,7 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
 @triton.jit
 def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_ptr, starts_ptr, carry_ptr,
                       dy_ptr, dcarry_ptr, dtheta_ptr, du_ptr, ddt_ptr, dz_ptr, dpar_ptr,
-                      D, N, NCH, C_LO, C_HI,
+                      D, N, C_LO, C_HI,
                       T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
                       FAST_TRIG: tl.constexpr, HAS_Z: tl.constexpr, PRECISE: tl.constexpr):
     seq = tl.program_id(0)
@@ -229,18 +228,21 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     acc_ci = tl.load(pb + 3 * N, mask=nmask, other=0.0)
     acc_ba = tl.load(pb + 4 * N, mask=nmask, other=0.0)
     acc_dd = tl.load(pb + 5 * N, mask=cols < 1, other=0.0)
-    cbase = carry_ptr + (seq * D + i) * (NCH + 1) * 3 * N
+    # forward state at the end of chunk C_HI - 1: (S, G) with G a double-float; walked back one chunk at a
+    # time (G -= chunk total, S -= chunk increment) instead of being saved per chunk by the forward
+    scb = carry_ptr + (seq * D + i) * 4 * N + cols
+    s_re = tl.load(scb, mask=nmask, other=0.0)
+    s_im = tl.load(scb + N, mask=nmask, other=0.0)
+    gq_hi = tl.load(scb + 2 * N, mask=nmask, other=0.0)
+    gq_lo = tl.load(scb + 3 * N, mask=nmask, other=0.0)
     for cc in range(0, C_HI - C_LO):
         c = C_HI - 1 - cc
-        cm = nmask & ((c + cols * 0) < n_chunks)
-        cptr = cbase + c * 3 * N + cols
-        s_re = tl.load(cptr, mask=cm, other=0.0)
-        s_im = tl.load(cptr + N, mask=cm, other=0.0)
-        g_c = tl.load(cptr + 2 * N, mask=cm, other=0.0)
         t = c * T + rows
         tmask = t < seqlen
         rptr = start + t
         acc = tl.zeros([T, BN], dtype=tl.float32)
+        c_hi = tl.zeros([BN], dtype=tl.float32)
+        c_lo = tl.zeros([BN], dtype=tl.float32)
         for k0 in range(0, D, BK):
             kk = k0 + tl.arange(0, BK)
             kmask = kk < D
@@ -249,6 +251,18 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
             wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
                          other=0.0)
             acc = tl.dot(ut, wt, acc, input_precision=PREC)
+            us_hi, us_lo = tl.reduce((ut, tl.zeros_like(ut)), 0, _two_sum)
+            p = us_hi[:, None] * wt
+            e = tl.fma(us_hi[:, None], wt, -p) + us_lo[:, None] * wt
+            r_hi, r_lo = tl.reduce((p, e), 0, _two_sum)
+            c_hi, c_lo = _two_sum(c_hi, c_lo, r_hi, r_lo)
+        nval = tl.zeros([BN], dtype=tl.float32) + tl.maximum(tl.minimum(seqlen - c * T, T), 0).to(tl.float32)
+        nb = nval * ba
+        c_hi, c_lo = _two_sum(c_hi, c_lo, nb, tl.fma(nval, ba, -nb))
+        c_hi, c_lo = _wrap2pi(c_hi, c_lo)
+        gq_hi, gq_lo = _two_sum(gq_hi, gq_lo, -c_hi, -c_lo)
+        gq_hi, gq_lo = _wrap2pi(gq_hi, gq_lo)
+        g_c = gq_hi + gq_lo
         theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
         kq = tl.floor(theta * 0.15915494309189535 + 0.5)
         theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
@@ -276,6 +290,8 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
         e_im = cg * bi[None, :] - sg * br[None, :]
         a_re = e_re * v[:, None]
         a_im = e_im * v[:, None]
+        s_re = s_re - tl.sum(a_re, axis=0)
+        s_im = s_im - tl.sum(a_im, axis=0)
         sr = s_re[None, :] + tl.cumsum(a_re, axis=0)
         si = s_im[None, :] + tl.cumsum(a_im, axis=0)
         h_re = cg * sr - sg * si
@@ -318,6 +334,10 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     tl.store(dcb, ds_re, mask=nmask)
     tl.store(dcb + N, ds_im, mask=nmask)
     tl.store(dcb + 2 * N, dg_c, mask=nmask)
+    tl.store(scb, s_re, mask=nmask)
+    tl.store(scb + N, s_im, mask=nmask)
+    tl.store(scb + 2 * N, gq_hi, mask=nmask)
+    tl.store(scb + 3 * N, gq_lo, mask=nmask)
     tl.store(pb, acc_br, mask=nmask)
     tl.store(pb + N, acc_bi, mask=nmask)
     tl.store(pb + 2 * N, acc_cr, mask=nmask)
@@ -356,44 +376,45 @@ def _mode(precision: str, device: torch.device):
 
 
 def forward(u, dt, z, W, bA, Bc, Cc, Dk, h0, starts, max_len: int, precision: str, chunk: int = 0):
-    """Launch the forward kernel on flattened ``(rows, D)`` activations; returns ``(y, h_T, carries)``."""
+    """Launch the forward kernel on flattened ``(rows, D)`` activations; returns ``(y, h_T, final_state)``."""
     rows, D = u.shape
     N = W.shape[1]
     nseq = starts.numel() - 1
     cfg = config(D, N, chunk or None)
-    nch = triton.cdiv(max(max_len, 1), cfg["T"])
     y = torch.empty_like(u)
     ht = torch.empty(nseq, D, N, 2, device=u.device, dtype=torch.float32)
-    carry = torch.empty(nseq, D, nch + 1, 3, N, device=u.device, dtype=torch.float32)
+    carry = torch.empty(nseq, D, 4, N, device=u.device, dtype=torch.float32)
     prec, fast_trig = _mode(precision, u.device)
     if nseq == 0 or D == 0:
         return y, ht.zero_(), carry.zero_()
     _aussm_fwd_kernel[(nseq, D)](
         u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, h0 if h0 is not None else ht, starts,
-        y, ht, carry, D, N, nch, T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig,
+        y, ht, carry, D, N, T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig,
         HAS_Z=z is not None, HAS_H0=h0 is not None, PRECISE=precision == "precise",
         num_warps=NUM_WARPS["fwd"])
     return y, ht, carry
 
 
 def backward(dy, dht, u, dt, z, W, bA, Bc, Cc, Dk, starts, carry, max_len: int, precision: str,
-             chunk: int = 0, budget_bytes: int = DTHETA_BUDGET_BYTES):
-    """Deterministic backward; returns ``(du, ddt, dz, dW, dbA, dBc, dCc, dDk, dh0)`` in float32."""
+             chunk: int = 0, budget_bytes: int | None = None):
+    """Deterministic backward; returns ``(du, ddt, dz, dW, dbA, dBc, dCc, dDk, dh0)`` in float32.
+
+    ``budget_bytes`` (default :data:`DTHETA_BUDGET_BYTES`, read at call time) bounds the dθ slab."""
+    budget_bytes = DTHETA_BUDGET_BYTES if budget_bytes is None else budget_bytes
     rows, D = u.shape
     N = W.shape[1]
     nseq = starts.numel() - 1
     cfg = config(D, N, chunk or None)
     T = cfg["T"]
-    nch = carry.shape[2] - 1
+    nch = triton.cdiv(max(max_len, 1), T)
     dev = u.device
     f32 = torch.float32
     lens = starts[1:] - starts[:-1]
-    nch_seq = (lens + T - 1) // T
-    # reverse carries start from dL/dh_T: dS = dh_T e^{-iG_T}, dG = -Im(h_T conj(dh_T))
-    fin = carry[torch.arange(nseq, device=dev)[:, None], torch.arange(D, device=dev)[None, :],
-                nch_seq[:, None]]                                   # (nseq, D, 3, N)
-    s_f = torch.complex(fin[:, :, 0], fin[:, :, 1])
-    rot = torch.polar(torch.ones_like(fin[:, :, 2]), fin[:, :, 2])
+    # reverse carries start from dL/dh_T: dS = dh_T e^{-iG_T}, dG = -Im(h_T conj(dh_T)); the forward state
+    # (S_T, G_T) is walked back chunk by chunk by the kernel, in a copy (it is updated in place)
+    state = carry.clone()                                           # (nseq, D, 4, N): S re, S im, G hi, G lo
+    s_f = torch.complex(state[:, :, 0], state[:, :, 1])
+    rot = torch.polar(torch.ones_like(state[:, :, 2]), state[:, :, 2] + state[:, :, 3])
     dh = torch.complex(dht[..., 0].to(f32), dht[..., 1].to(f32))
     ds0 = dh * rot.conj()
     dg0 = -(rot * s_f * dh.conj()).imag
@@ -406,17 +427,19 @@ def backward(dy, dht, u, dt, z, W, bA, Bc, Cc, Dk, starts, carry, max_len: int, 
     Wm = W.reshape(D * N, D)
     prec, fast_trig = _mode(precision, dev)
     dense = bool(nseq > 0 and rows == nseq * max_len)
-    slab = max(1, budget_bytes // max(1, nseq * T * D * N * 4))
+    slab = max(1, min(nch, budget_bytes // max(1, nseq * T * D * N * 4)))
     c_hi = nch
     if not dense:
-        tt = torch.arange(min(slab, nch) * T, device=dev)
+        tt = torch.arange(slab * T, device=dev)
+    # one dtheta buffer for all slabs (a fresh one per slab would briefly hold two)
+    dth_buf = torch.empty(nseq * slab * T * D * N if D > 0 else 0, device=dev, dtype=f32)
     while c_hi > 0 and D > 0:
         c_lo = max(0, c_hi - slab)
         ts = (c_hi - c_lo) * T
-        dth = torch.empty(nseq, ts, D, N, device=dev, dtype=f32)
+        dth = dth_buf[: nseq * ts * D * N].view(nseq, ts, D, N)
         _aussm_bwd_kernel[(nseq, D)](
-            u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, starts, carry, dy, dcarry, dth, du, ddt,
-            dz if z is not None else du, dpar, D, N, nch, c_lo, c_hi, T=T, BN=cfg["BN"], BK=cfg["BK"],
+            u, dt, z if z is not None else u, W, bA, Bc, Cc, Dk, starts, state, dy, dcarry, dth, du, ddt,
+            dz if z is not None else du, dpar, D, N, c_lo, c_hi, T=T, BN=cfg["BN"], BK=cfg["BK"],
             PREC=prec, FAST_TRIG=fast_trig, HAS_Z=z is not None, PRECISE=precision == "precise",
             num_warps=NUM_WARPS["bwd"])
         t_lo = c_lo * T
