@@ -19,42 +19,9 @@ Example
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
-import re
-import subprocess
-import tempfile
 
 PRECISIONS = {"fast": ("tf32x3", True, False), "precise": ("ieee", False, True)}
-
-
-def _signature(fn, consts: dict) -> dict:
-    sig = {}
-    for name in inspect.signature(fn.fn).parameters:
-        if name in consts:
-            sig[name] = "constexpr"
-        elif name == "starts_ptr":
-            sig[name] = "*i32"
-        elif name.endswith("_ptr"):
-            sig[name] = "*fp32"
-        else:
-            sig[name] = "i32"
-    return sig
-
-
-def _ptxas_usage(ptx: str, arch: int) -> dict:
-    from triton.backends.nvidia.compiler import get_ptxas
-    with tempfile.NamedTemporaryFile("w", suffix=".ptx", delete=False) as fh:
-        fh.write(ptx)
-        path = fh.name
-    try:
-        out = subprocess.run([get_ptxas(arch).path, "--regAllocOptLevel=2", f"-arch=sm_{arch}a", "-v", path,
-                              "-o", os.devnull], capture_output=True, text=True, check=True).stderr
-    finally:
-        os.unlink(path)
-    regs = re.search(r"Used (\d+) registers", out)
-    spill = re.search(r"(\d+) bytes spill stores", out)
-    return {"registers": int(regs.group(1)) if regs else None, "spill_store_bytes": int(spill.group(1)) if spill else None}
 
 
 def compile_resources(D: int, N: int, precision: str = "fast", *, num_warps: int = 4, arch: int = 90,
@@ -63,26 +30,20 @@ def compile_resources(D: int, N: int, precision: str = "fast", *, num_warps: int
     with ``shared_bytes`` and (``with_ptxas``) ``registers`` and ``spill_store_bytes`` per kernel.
 
     Raises whatever Triton raises when a kernel does not compile for that target."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
     from networks.aussm import triton_scan as ts
+
+    from ..kernel_compile import compile_for_gpu
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is not one of {list(PRECISIONS)}")
     prec, fast_trig, precise = PRECISIONS[precision]
     cfg = ts.config(D, N, chunk)
-    target = GPUTarget("cuda", arch, 32)
     base = dict(T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig, HAS_Z=True, PRECISE=precise)
     out = {}
     for name, fn, consts in (("fwd", ts._aussm_fwd_kernel, dict(base, HAS_H0=True)), ("bwd", ts._aussm_bwd_kernel, base)):
-        k = triton.compile(ASTSource(fn=fn, signature=_signature(fn, consts), constexprs=consts), target=target,
-                           options={"num_warps": num_warps})
-        row = {"shared_bytes": int(k.metadata.shared), **cfg, "num_warps": num_warps}
-        if with_ptxas:
-            row.update(_ptxas_usage(k.asm["ptx"], arch))
-        out[name] = row
+        row = compile_for_gpu(fn, consts, num_warps=num_warps, arch=arch, pointer_types={"starts_ptr": "*i32"},
+                              with_ptxas=with_ptxas)
+        out[name] = {**row, **cfg, "num_warps": num_warps}
     return out
 
 
