@@ -73,5 +73,10 @@ def test_quick_experiment_writes_metrics_and_figures(name, keys, tmp_path):
         # quick mode has L2=0.1, whose weight decay keeps the RNN near chance — the table's third column
         decayed = [r for r in saved["runs"] if r["l2"] >= 0.1]
         assert decayed and all(r["test_acc"] < 0.6 for r in decayed)
+        # ... and collapses W_hh (no singular value above 0.1), which training accuracy confirms; without decay
+        # most hidden directions stay alive (quick mode: 28 of 32)
+        assert all(r["sv_above_0.1"] == 0 and r["final_train_acc"] < 0.6 for r in decayed)
+        free = [r for r in saved["runs"] if r["l2"] == 0]
+        assert free and all(r["sv_above_0.1"] > cfg.hidden // 2 and 0.6 < r["final_train_acc"] <= 1 for r in free)
     else:
         assert all(v["train_seconds"] > 0 for v in saved["models"].values())
