@@ -17,10 +17,26 @@ median validation accuracy), ``accuracy_vs_length.png``, and ``metrics.json`` wi
 Expectation (brief §3.3, hypotheses, not paper numbers): parity and cycle navigation ≈ 100 % for models with
 an ``a`` layer, near chance for ``m|m``; A5 near chance (1/60) for all.
 
-The default run (5 tasks × 5 models × 5 seeds × 3000 steps, d_model 32, d_state 16, batch 64) is long: measured
-≈ 0.07–0.11 s per training step on one thread of a busy 2-core machine, i.e. about 9–10 hours plus evaluation
-(the Mamba reference scan is a Python loop over time). ``--quick`` (2 tasks, ``a`` and ``a|m``, 2 seeds, width 8,
-60 steps) takes about 10 s. Training runs single-threaded (tiny tensors; many threads were 50× slower here). Seeds are explicit: model init uses ``seed·1000 + 1``, training data ``+2``, validation ``+3``,
+Why ``phase_scale`` and ``phase_lr``: with the released AUSSM init (``phase_scale=1``) the token-dependent part of
+the phase θ = W_A u + b_A is tiny (two tokens differ by ≈0.03–0.15 rad at d = 16–32), while parity needs a
+difference of π; the parity signal of a length-L sequence falls like cos(ε/2)^L in the phase error ε, so the
+gradient vanishes and pilots stayed at chance (loss ln 2) for 600–2000 steps at every learning rate tried. A single
+``a`` layer *can* represent parity exactly (hand-set weights, ``tests/networks/aussm/test_parity_construction.py``,
+all lengths to 512). ``phase_scale=30`` spreads the token-dependent phase differences over about ±π at init and
+``phase_lr=10`` lets W_A, b_A move by O(1) rad in a few hundred steps (W_A is divided by √d in the forward).
+Even so, learning parity is a late, seed-dependent transition: in ``a``-only pilots (d 16, n 16, 3000–4000 steps)
+one seed (batch 64) jumped from chance to val 1.0 after ≈2500 steps, three others (two at batch 64, one at 32)
+stayed at chance; in the default run ``m|a`` learned parity with both seeds, ``a|a`` with one, ``a`` with none.
+
+Defaults are sized for a 2-core CPU (one thread, about an hour): 5 tasks × 5 models × **2 seeds** (not the
+brief's 5) × 2500 steps, d_model 16, d_state 16, batch 32, validation 512 sequences every 250 steps, 256 test
+sequences per test length. Measured on 2026-11-23 (one thread of a busy 2-core CPU, torch 2.13.0+cpu): 3778 s
+(63 min) wall for the whole default run; training steps including validation took 0.015 s (``a``), 0.026 s
+(``a|a``, ``a|m``, ``m|a``) and 0.031 s (``m|m``). The former defaults (5 seeds × 3000 steps, d_model 32,
+batch 64, sequential Mamba scan) were measured at 0.07–0.11 s per step, about 9–10 hours. ``--quick``
+(2 tasks, ``a`` and ``a|m``, 2 seeds, width 8, 60 steps) takes about 10 s. Training runs single-threaded (tiny
+tensors; many threads were 50× slower here).
+Seeds are explicit: model init uses ``seed·1000 + 1``, training data ``+2``, validation ``+3``,
 test ``+4`` (offsets of the run's ``--seed``), all through ``torch.Generator``.
 """
 from __future__ import annotations
@@ -48,17 +64,21 @@ class Config:
     tasks: list[str] = setting(["parity", "cycle_nav", "mod_arith", "mod_arith_brackets", "a5"],
                                "tasks (comma separated): " + ", ".join(TASKS))
     models: list[str] = setting(["a", "a|a", "a|m", "m|a", "m|m"], "layer strings (comma separated)")
-    seeds: int = setting(5, "seeds per (task, model)", minimum=1)
-    d_model: int = setting(32, "model width", minimum=1)
+    seeds: int = setting(2, "seeds per (task, model)", minimum=1)
+    d_model: int = setting(16, "model width", minimum=1)
     d_state: int = setting(16, "states per channel (shared by a and m layers)", minimum=1)
-    steps: int = setting(3000, "training steps", minimum=1)
-    batch: int = setting(64, "training batch size", minimum=1)
+    steps: int = setting(2500, "training steps", minimum=1)
+    batch: int = setting(32, "training batch size", minimum=1)
     lr: float = setting(2e-3, "AdamW peak learning rate (cosine decay to 5 %)", positive=True)
+    phase_scale: float = setting(30.0, "init scale of the AUSSM phase projection W_A (1 = released init)",
+                                 positive=True)
+    phase_lr: float = setting(10.0, "learning-rate multiplier for the AUSSM phase projection (W_A, b_A)",
+                              positive=True)
     weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
     train_min: int = setting(3, "shortest training length", minimum=1)
     train_max: int = setting(40, "longest training length (also the validation range)", minimum=1)
     eval_every: int = setting(250, "validate every k steps (model selection)", minimum=1)
-    val_samples: int = setting(1024, "in-distribution validation sequences", minimum=1)
+    val_samples: int = setting(512, "in-distribution validation sequences", minimum=1)
     test_lengths: list[int] = setting([41, 64, 96, 128, 192, 256], "test lengths (beyond train_max)")
     test_samples: int = setting(256, "test sequences per test length", minimum=1)
     eval_batch: int = setting(256, "evaluation batch size", minimum=1)
@@ -101,11 +121,15 @@ def train_one(task_name: str, layers: str, seed: int, cfg: Config, device, progr
     task = get_task(task_name)
     base = seed * 1000
     model = TokenModel(task.vocab_size, task.n_classes, layers, d_model=cfg.d_model, d_state=cfg.d_state,
-                       backend=cfg.backend, generator=torch.Generator().manual_seed(base + 1)).to(device)
+                       backend=cfg.backend, phase_scale=cfg.phase_scale,
+                       generator=torch.Generator().manual_seed(base + 1)).to(device)
     g_train = torch.Generator().manual_seed(base + 2)
     val = _eval_set(task, list(range(cfg.train_min, cfg.train_max + 1)), cfg.val_samples,
                     torch.Generator().manual_seed(base + 3))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    phase = [p for n, p in model.named_parameters() if ".xA_proj." in n]
+    rest = [p for n, p in model.named_parameters() if ".xA_proj." not in n]
+    groups = [{"params": rest}] + ([{"params": phase, "lr": cfg.lr * cfg.phase_lr}] if phase else [])
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
     best_val, best_step, best_state = -1.0, 0, None

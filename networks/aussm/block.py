@@ -19,6 +19,11 @@ through :func:`networks.aussm.ops.aussm_scan` with the block's explicit ``backen
 
 Initialisation (brief §1.5), all drawn from an explicit ``torch.Generator``: linear weights and the conv
 U(±1/√fan_in); ``xA_proj`` bias U(−π, π); ``B, C`` with real and imaginary parts N(0, ½); ``D = 1``.
+``phase_scale`` (default 1, the released init) multiplies the ``xA_proj`` weight bound: W_A = W_xA/√d starts
+U(±phase_scale/d). With the released scale the *input-dependent* part of θ is tiny at init (two different tokens
+differ by ≈0.03–0.06 rad at d = 16–32), so tasks whose solution is a large token-dependent rotation (parity needs
+π) get a vanishing gradient (the parity signal of a length-L sequence scales like cos(ε/2)^L for a phase error ε);
+``phase_scale`` ≈ 30 spreads those differences over about ±π (see ``experiments/aussm/formal_languages.py``).
 
 Batch axis first; one set of weights shared by all streams. Decoding: :meth:`AUSSMBlock.init_state`
 and :meth:`AUSSMBlock.step` advance one token with an explicit :class:`AUSSMState` (conv buffer and
@@ -111,7 +116,8 @@ class AUSSMBlock(nn.Module):
     Arguments: ``d_model`` (d), ``d_state`` (n complex states per channel), ``d_conv`` (K, conv width;
     ``conv=False`` skips the conv, ``u = x'``), ``dt_rank`` (``"auto"`` → ``d_state`` as in the released code),
     ``backend`` (``"torch"``, ``"triton"`` or ``"auto"``, passed to :func:`aussm_scan`, never a silent
-    fallback), ``precision`` (fused-kernel mode), ``generator`` (explicit RNG for the initialisation).
+    fallback), ``precision`` (fused-kernel mode), ``phase_scale`` (init scale of the phase projection's weight,
+    1 = released init; see the module docstring), ``generator`` (explicit RNG for the initialisation).
 
     Example
     -------
@@ -126,9 +132,12 @@ class AUSSMBlock(nn.Module):
     """
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, dt_rank: int | str = "auto", *,
-                 conv: bool = True, backend: str = "auto", precision: str = "fast",
+                 conv: bool = True, backend: str = "auto", precision: str = "fast", phase_scale: float = 1.0,
                  generator: torch.Generator | None = None):
         super().__init__()
+        if isinstance(phase_scale, bool) or not isinstance(phase_scale, (int, float)) or \
+                not (0 < phase_scale < math.inf):
+            raise ValueError(f"phase_scale must be a positive finite number, got {phase_scale!r}")
         for name, v in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv)):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -141,6 +150,7 @@ class AUSSMBlock(nn.Module):
         d, n = d_model, d_state
         self.d_model, self.d_state, self.d_conv, self.dt_rank = d, n, d_conv, dt_rank
         self.use_conv, self.backend, self.precision = conv, backend, precision
+        self.phase_scale = float(phase_scale)
         g = generator
         self.in_proj = linear(d, 2 * d, False, g)
         self.conv_weight = nn.Parameter(uniform_(torch.empty(d, 1, d_conv), 1 / math.sqrt(d_conv), g))
@@ -148,6 +158,9 @@ class AUSSMBlock(nn.Module):
         self.x_proj = linear(d, dt_rank, False, g)
         self.dt_proj = linear(dt_rank, d, True, g)
         self.xA_proj = linear(d, d * n, True, g)
+        if phase_scale != 1.0:
+            with torch.no_grad():
+                self.xA_proj.weight.mul_(float(phase_scale))
         uniform_(self.xA_proj.bias, math.pi, g)
         self.B = nn.Parameter(torch.randn(n, 2, generator=g) * math.sqrt(0.5))
         self.C = nn.Parameter(torch.randn(n, 2, generator=g) * math.sqrt(0.5))

@@ -16,8 +16,10 @@ layers U(±1/√fan_in) from an explicit generator. The transition :math:`e^{\De
 positive (no negative eigenvalues), so this block cannot count mod 2 in a length-generalising way (Sarrof
 et al.; Grazzi et al.) -- the point of comparing it with AUSSM.
 
-:func:`selective_scan` is the sequential reference scan (exact in float64; it is what the block runs:
-it is a reference, not a fast path). Decode with :meth:`MambaBlock.init_state` / :meth:`MambaBlock.step`.
+:func:`selective_scan` is the sequential reference scan (a Python loop over time, exact in float64);
+:func:`selective_scan_parallel` computes the same thing in ⌈log₂ L⌉ vectorised steps and is what the block runs
+by default (``scan="parallel"``; tested against the sequential scan in float64, values and gradients).
+Decode with :meth:`MambaBlock.init_state` / :meth:`MambaBlock.step`.
 """
 from __future__ import annotations
 
@@ -70,11 +72,62 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D:
     return y, h
 
 
+def selective_scan_parallel(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor,
+                            z: Tensor | None = None, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    r"""The same scan as :func:`selective_scan` in :math:`\lceil\log_2 L\rceil` vectorised steps (Hillis–Steele).
+
+    The linear recurrence :math:`h_t = a_t h_{t-1} + b_t` with :math:`a_t = e^{\Delta_t A}`,
+    :math:`b_t = \Delta_t B_t u_t` is an associative scan of the pairs :math:`(a, b)` under
+    :math:`(a_2, b_2)\circ(a_1, b_1) = (a_2 a_1,\ a_2 b_1 + b_2)`; step ``k`` combines each position with the one
+    :math:`2^k` earlier. Only products of decays in (0, 1] appear (no division, no overflow), so it agrees with
+    the sequential scan to rounding (tested to 1e-12 in float64, gradients included). Same arguments and
+    results as :func:`selective_scan`; memory O(b·L·e·n) per level. Measured on one CPU thread (d 16, n 16,
+    batch 32, L 30, forward + backward of an ``m`` TokenModel): ≈1.9× faster than the loop, whose per-step
+    slices make autograd zero-fill the whole (b, L, e, n) tensor for every time step.
+
+    Example
+    -------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> u, dt = torch.randn(2, 9, 3, generator=g, dtype=torch.float64), torch.rand(2, 9, 3, generator=g, dtype=torch.float64)
+    >>> A = -torch.rand(3, 4, generator=g, dtype=torch.float64)
+    >>> Bm, Cm = torch.randn(2, 9, 4, generator=g, dtype=torch.float64), torch.randn(2, 9, 4, generator=g, dtype=torch.float64)
+    >>> y1, h1 = selective_scan_parallel(u, dt, A, Bm, Cm, torch.ones(3, dtype=torch.float64))
+    >>> y2, h2 = selective_scan(u, dt, A, Bm, Cm, torch.ones(3, dtype=torch.float64))
+    >>> bool(torch.allclose(y1, y2, atol=1e-12)) and bool(torch.allclose(h1, h2, atol=1e-12))
+    True
+    """
+    bsz, L, e = u.shape
+    n = A.shape[1]
+    if L == 0:
+        return u.new_zeros(bsz, 0, e), (u.new_zeros(bsz, e, n) if h0 is None else h0)
+    a = torch.exp(delta.unsqueeze(-1) * A)                      # (b, L, e, n)
+    b = (delta * u).unsqueeze(-1) * B.unsqueeze(2)              # (b, L, e, n)
+    t = torch.arange(L, device=u.device).view(1, L, 1, 1)
+    s = 1
+    while s < L:
+        # shift by s along time with torch.roll and a mask (no slicing: slice backward zero-fills the full tensor)
+        keep = (t >= s).to(a.dtype)
+        b = a * (torch.roll(b, s, 1) * keep) + b
+        if 2 * s < L or h0 is not None:                          # the last level's decay is only needed for h0
+            a = a * (torch.roll(a, s, 1) * keep + (1 - keep))
+        s *= 2
+    h = b if h0 is None else b + a * h0.unsqueeze(1)            # a is now the cumulative decay since t = 0
+    y = torch.einsum("blen,bln->ble", h, C) + D * u
+    if z is not None:
+        y = y * F.silu(z)
+    return y, h[:, -1]
+
+
+SCANS = {"parallel": selective_scan_parallel, "sequential": selective_scan}
+
+
 class MambaBlock(nn.Module):
     r"""Mamba-1 style mixer (equations in the module docstring); maps (B, L, d) → (B, L, d).
 
     Arguments: ``d_model``, ``d_state`` (n, shared with the AUSSM layers in the hybrids), ``d_conv``,
-    ``expand`` (e = expand·d), ``dt_rank`` (``"auto"`` → ⌈d/16⌉), ``generator`` (explicit RNG).
+    ``expand`` (e = expand·d), ``dt_rank`` (``"auto"`` → ⌈d/16⌉), ``scan`` (``"parallel"``:
+    :func:`selective_scan_parallel`, the default; ``"sequential"``: the reference loop :func:`selective_scan`),
+    ``generator`` (explicit RNG).
 
     Example
     -------
@@ -91,8 +144,11 @@ class MambaBlock(nn.Module):
     """
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
-                 dt_rank: int | str = "auto", *, generator: torch.Generator | None = None):
+                 dt_rank: int | str = "auto", *, scan: str = "parallel", generator: torch.Generator | None = None):
         super().__init__()
+        if scan not in SCANS:
+            raise ValueError(f"scan={scan!r} is not one of {list(SCANS)}")
+        self.scan = scan
         for name, v in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv), ("expand", expand)):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -134,7 +190,7 @@ class MambaBlock(nn.Module):
         """Full-sequence forward of ``x`` (B, L, d) (from ``state`` when given); ``(out, state)`` on request."""
         _check_input("x", x, self.d_model, 3)
         u, z, dt, Bm, Cm, prefix = self._prep(x, None if state is None else state.conv)
-        y, h = selective_scan(u, dt, -torch.exp(self.A_log), Bm, Cm, self.D, z=z,
+        y, h = SCANS[self.scan](u, dt, -torch.exp(self.A_log), Bm, Cm, self.D, z=z,
                               h0=None if state is None else state.h)
         out = self.out_proj(y)
         return (out, MambaState(prefix, h)) if return_state else out
@@ -150,7 +206,7 @@ class MambaBlock(nn.Module):
         return self.out_proj(y), MambaState(prefix, h)
 
     def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, d_state={self.d_state}, d_inner={self.d_inner}"
+        return f"d_model={self.d_model}, d_state={self.d_state}, d_inner={self.d_inner}, scan={self.scan!r}"
 
 
-__all__ = ["MambaBlock", "MambaState", "selective_scan"]
+__all__ = ["MambaBlock", "MambaState", "selective_scan", "selective_scan_parallel", "SCANS"]

@@ -57,7 +57,9 @@ class HybridStack(nn.Module):
     r"""Pre-norm residual stack ``x ← x + block(norm(x))`` per letter of ``layers``, then a final RMSNorm.
 
     ``layers``: e.g. ``"a|m"`` (see :func:`parse_layers`); ``d_state`` is shared by both block types (as in the
-    released code); ``backend``/``precision`` go to every AUSSM block; ``generator`` initialises everything.
+    released code); ``backend``/``precision``/``phase_scale`` go to every AUSSM block (``phase_scale``: init scale
+    of its phase projection, 1 = released init); ``mamba_scan`` to every Mamba block (``"parallel"`` or
+    ``"sequential"``); ``generator`` initialises everything.
     Maps (B, L, d) → (B, L, d). The decode state is a tuple with one block state per layer.
 
     Example
@@ -72,7 +74,8 @@ class HybridStack(nn.Module):
     """
 
     def __init__(self, layers: str, d_model: int, d_state: int = 16, *, d_conv: int = 4, expand: int = 2,
-                 backend: str = "auto", precision: str = "fast", generator: torch.Generator | None = None):
+                 backend: str = "auto", precision: str = "fast", phase_scale: float = 1.0,
+                 mamba_scan: str = "parallel", generator: torch.Generator | None = None):
         super().__init__()
         self.kinds = parse_layers(layers)
         self.layers = "|".join(self.kinds)
@@ -81,9 +84,9 @@ class HybridStack(nn.Module):
         for k in self.kinds:
             if k == "a":
                 blocks.append(AUSSMBlock(d_model, d_state, d_conv, backend=backend, precision=precision,
-                                         generator=generator))
+                                         phase_scale=phase_scale, generator=generator))
             else:
-                blocks.append(MambaBlock(d_model, d_state, d_conv, expand, generator=generator))
+                blocks.append(MambaBlock(d_model, d_state, d_conv, expand, scan=mamba_scan, generator=generator))
         self.blocks = nn.ModuleList(blocks)
         self.norms = nn.ModuleList(RMSNorm(d_model) for _ in self.kinds)
         self.norm_f = RMSNorm(d_model)
@@ -122,6 +125,7 @@ class TokenModel(nn.Module):
     r"""Token model: embedding → :class:`HybridStack` → linear readout; ``logits[b, t] = W_o\,y_t + b_o``.
 
     ``tokens`` are int64 (B, L) in ``[0, vocab_size)``; returns per-position logits (B, L, n_classes).
+    Keywords after ``layers`` go to :class:`HybridStack` (``phase_scale``, ``mamba_scan``, ``backend``, ...).
 
     Example
     -------
@@ -138,7 +142,7 @@ class TokenModel(nn.Module):
 
     def __init__(self, vocab_size: int, n_classes: int, layers: str, *, d_model: int = 32, d_state: int = 16,
                  d_conv: int = 4, expand: int = 2, backend: str = "auto", precision: str = "fast",
-                 generator: torch.Generator | None = None):
+                 phase_scale: float = 1.0, mamba_scan: str = "parallel", generator: torch.Generator | None = None):
         super().__init__()
         for name, v in (("vocab_size", vocab_size), ("n_classes", n_classes)):
             if not isinstance(v, int) or v < 1:
@@ -148,7 +152,8 @@ class TokenModel(nn.Module):
         with torch.no_grad():
             self.embed.weight.copy_(torch.randn(vocab_size, d_model, generator=generator))
         self.stack = HybridStack(layers, d_model, d_state, d_conv=d_conv, expand=expand, backend=backend,
-                                 precision=precision, generator=generator)
+                                 precision=precision, phase_scale=phase_scale, mamba_scan=mamba_scan,
+                                 generator=generator)
         self.head = linear(d_model, n_classes, True, generator)
 
     def _check_tokens(self, name: str, tok: Tensor, dims: int) -> None:
