@@ -30,7 +30,7 @@ rounding grows like :math:`\sqrt{L/T}` ulps), recomputes the chunk, and keeps th
 the phase gradient, :math:`\partial u_t[r] \mathrel{+}= \sum_{i,j}\partial\theta_t[i,j]W_A[i,j,r]` and
 :math:`\partial W_A = \sum_t \partial\theta_t\,u_t^\top`, is a contraction over channels that one
 program cannot do without atomics; the backward therefore writes :math:`\partial\theta` for a
-*slab* of chunks (bounded memory, default ≤ 64 MiB) and contracts it with two GEMMs per slab. All
+*slab* of chunks (bounded memory, default ≤ 32 MiB) and contracts it with two GEMMs per slab. All
 other reductions (``dB``, ``dC``, ``db_A``, ``dD``) are per-program partial sums, summed in a fixed
 order, so the backward is bitwise deterministic.
 
@@ -353,7 +353,9 @@ PRECISIONS = {"fast": ("tf32x3", True), "precise": ("ieee", False), "tf32": ("tf
 #: warps per program for the forward and backward kernels (a tuning knob swept by
 #: ``experiments.aussm.bench_scan --num-warps``; 4 is the value measured so far)
 NUM_WARPS = {"fwd": 4, "bwd": 4}
-DTHETA_BUDGET_BYTES = 64 * 2**20
+#: dθ slab budget of the backward: 32 MiB keeps fwd+bwd at (8, 128, 64, 4096) at 144 MiB (64 MiB: 176 MiB;
+#: ``experiments.aussm.bench_memory``); a smaller slab means more backward launches (16 → 32 at that shape)
+DTHETA_BUDGET_BYTES = 32 * 2**20
 
 
 def _pow2(x: int) -> int:
