@@ -85,6 +85,64 @@ def _wrap2pi(hi, lo):
 
 
 @triton.jit
+def _chunk_phases(u_ptr, w_ptr, ba, i, N, D, rptr, tmask, cols, nmask, nval,
+                  T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr):
+    r"""One chunk's phases for channel ``i``: returns ``(theta, c_hi, c_lo)``.
+
+    ``theta`` ``[T, BN]``: :math:`\theta_t = u_t W_A[i]^\top + b_A[i]` on tensor cores (never written to
+    memory), range-reduced to [-π, π) (Cody-Waite), zero on masked steps. ``(c_hi, c_lo)`` ``[BN]``: the
+    chunk's total phase :math:`W_A[i]\,(\sum_t u_t) + n\,b_A[i]` in double-float (compensated column sums
+    of u, TwoProd by FMA, TwoSum), reduced mod 2π, so that a carried phase does not pick up the projection's
+    per-step rounding bias. ``nval`` is the number of valid steps ``n`` (broadcast to ``[BN]``).
+    """
+    acc = tl.zeros([T, BN], dtype=tl.float32)
+    c_hi = tl.zeros([BN], dtype=tl.float32)
+    c_lo = tl.zeros([BN], dtype=tl.float32)
+    for k0 in range(0, D, BK):
+        kk = k0 + tl.arange(0, BK)
+        kmask = kk < D
+        ut = tl.load(u_ptr + rptr[:, None] * D + kk[None, :], mask=tmask[:, None] & kmask[None, :],
+                     other=0.0).to(tl.float32)
+        wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
+                     other=0.0)
+        acc = tl.dot(ut, wt, acc, input_precision=PREC)
+        us_hi, us_lo = tl.reduce((ut, tl.zeros_like(ut)), 0, _two_sum)
+        p = us_hi[:, None] * wt
+        e = tl.fma(us_hi[:, None], wt, -p) + us_lo[:, None] * wt
+        r_hi, r_lo = tl.reduce((p, e), 0, _two_sum)
+        c_hi, c_lo = _two_sum(c_hi, c_lo, r_hi, r_lo)
+    nb = nval * ba
+    c_hi, c_lo = _two_sum(c_hi, c_lo, nb, tl.fma(nval, ba, -nb))
+    c_hi, c_lo = _wrap2pi(c_hi, c_lo)
+    theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
+    kq = tl.floor(theta * 0.15915494309189535 + 0.5)
+    theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
+    return theta, c_hi, c_lo
+
+
+@triton.jit
+def _chunk_rotation(theta, g_c, PRECISE: tl.constexpr, FAST_TRIG: tl.constexpr):
+    r"""``(cos G_t, sin G_t)`` for :math:`G_t = G_c + \sum_{s \le t} \theta_s` (in-chunk prefix; compensated
+    when ``PRECISE``), wrapped to [-π, π) before the sin/cos (``sin/cos.approx`` when ``FAST_TRIG``)."""
+    if PRECISE:
+        g_hi, g_lo = tl.associative_scan((theta, tl.zeros_like(theta)), 0, _two_sum)
+        g = (g_c[None, :] + g_hi) + g_lo
+    else:
+        g = g_c[None, :] + tl.cumsum(theta, axis=0)
+    kq = tl.floor(g * 0.15915494309189535 + 0.5)
+    g = (g - kq * 6.28125) - kq * 1.9353071795864769e-03
+    if FAST_TRIG:
+        cg = tl.inline_asm_elementwise("cos.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                       is_pure=True, pack=1)
+        sg = tl.inline_asm_elementwise("sin.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
+                                       is_pure=True, pack=1)
+    else:
+        cg = tl.cos(g)
+        sg = tl.sin(g)
+    return cg, sg
+
+
+@triton.jit
 def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_ptr, h0_ptr, starts_ptr,
                       y_ptr, ht_ptr, carry_ptr,
                       D, N,
@@ -119,46 +177,9 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
         t = c * T + rows
         tmask = t < seqlen
         rptr = start + t
-        # phase projection theta = u_chunk @ W_A[i]^T on tensor cores; beside it, the chunk's total phase
-        # sum_t theta_t = W_A[i] (sum_t u_t) + n b_A in double-float (compensated column sums of u, TwoProd,
-        # TwoSum), so the carried phase does not accumulate the projection's per-step rounding bias
-        acc = tl.zeros([T, BN], dtype=tl.float32)
-        c_hi = tl.zeros([BN], dtype=tl.float32)
-        c_lo = tl.zeros([BN], dtype=tl.float32)
-        for k0 in range(0, D, BK):
-            kk = k0 + tl.arange(0, BK)
-            kmask = kk < D
-            ut = tl.load(u_ptr + rptr[:, None] * D + kk[None, :], mask=tmask[:, None] & kmask[None, :],
-                         other=0.0).to(tl.float32)
-            wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
-                         other=0.0)
-            acc = tl.dot(ut, wt, acc, input_precision=PREC)
-            us_hi, us_lo = tl.reduce((ut, tl.zeros_like(ut)), 0, _two_sum)
-            p = us_hi[:, None] * wt
-            e = tl.fma(us_hi[:, None], wt, -p) + us_lo[:, None] * wt
-            r_hi, r_lo = tl.reduce((p, e), 0, _two_sum)
-            c_hi, c_lo = _two_sum(c_hi, c_lo, r_hi, r_lo)
-        nval = tl.zeros([BN], dtype=tl.float32) + tl.minimum(seqlen - c * T, T).to(tl.float32)
-        nb = nval * ba
-        c_hi, c_lo = _two_sum(c_hi, c_lo, nb, tl.fma(nval, ba, -nb))
-        theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
-        kq = tl.floor(theta * 0.15915494309189535 + 0.5)
-        theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
-        if PRECISE:
-            g_hi, g_lo = tl.associative_scan((theta, tl.zeros_like(theta)), 0, _two_sum)
-            g = (g_c[None, :] + g_hi) + g_lo
-        else:
-            g = g_c[None, :] + tl.cumsum(theta, axis=0)
-        kq = tl.floor(g * 0.15915494309189535 + 0.5)
-        g = (g - kq * 6.28125) - kq * 1.9353071795864769e-03
-        if FAST_TRIG:
-            cg = tl.inline_asm_elementwise("cos.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
-                                           is_pure=True, pack=1)
-            sg = tl.inline_asm_elementwise("sin.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
-                                           is_pure=True, pack=1)
-        else:
-            cg = tl.cos(g)
-            sg = tl.sin(g)
+        nval = tl.zeros([BN], dtype=tl.float32) + tl.maximum(tl.minimum(seqlen - c * T, T), 0).to(tl.float32)
+        theta, c_hi, c_lo = _chunk_phases(u_ptr, w_ptr, ba, i, N, D, rptr, tmask, cols, nmask, nval, T, BN, BK, PREC)
+        cg, sg = _chunk_rotation(theta, g_c, PRECISE, FAST_TRIG)
         ui = tl.load(u_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
         dti = tl.load(dt_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
         su = ui * tl.sigmoid(ui)
@@ -178,7 +199,6 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
         s_re = s_re + tl.sum(a_re, axis=0)
         s_im = s_im + tl.sum(a_im, axis=0)
         # carried phase: double-float, reduced mod 2pi; the chunks see it rounded once to fp32
-        c_hi, c_lo = _wrap2pi(c_hi, c_lo)
         gc_hi, gc_lo = _two_sum(gc_hi, gc_lo, c_hi, c_lo)
         gc_hi, gc_lo = _wrap2pi(gc_hi, gc_lo)
         g_c = gc_hi + gc_lo
@@ -240,47 +260,12 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
         t = c * T + rows
         tmask = t < seqlen
         rptr = start + t
-        acc = tl.zeros([T, BN], dtype=tl.float32)
-        c_hi = tl.zeros([BN], dtype=tl.float32)
-        c_lo = tl.zeros([BN], dtype=tl.float32)
-        for k0 in range(0, D, BK):
-            kk = k0 + tl.arange(0, BK)
-            kmask = kk < D
-            ut = tl.load(u_ptr + rptr[:, None] * D + kk[None, :], mask=tmask[:, None] & kmask[None, :],
-                         other=0.0).to(tl.float32)
-            wt = tl.load(w_ptr + (i * N + cols[None, :]) * D + kk[:, None], mask=kmask[:, None] & nmask[None, :],
-                         other=0.0)
-            acc = tl.dot(ut, wt, acc, input_precision=PREC)
-            us_hi, us_lo = tl.reduce((ut, tl.zeros_like(ut)), 0, _two_sum)
-            p = us_hi[:, None] * wt
-            e = tl.fma(us_hi[:, None], wt, -p) + us_lo[:, None] * wt
-            r_hi, r_lo = tl.reduce((p, e), 0, _two_sum)
-            c_hi, c_lo = _two_sum(c_hi, c_lo, r_hi, r_lo)
         nval = tl.zeros([BN], dtype=tl.float32) + tl.maximum(tl.minimum(seqlen - c * T, T), 0).to(tl.float32)
-        nb = nval * ba
-        c_hi, c_lo = _two_sum(c_hi, c_lo, nb, tl.fma(nval, ba, -nb))
-        c_hi, c_lo = _wrap2pi(c_hi, c_lo)
+        theta, c_hi, c_lo = _chunk_phases(u_ptr, w_ptr, ba, i, N, D, rptr, tmask, cols, nmask, nval, T, BN, BK, PREC)
         gq_hi, gq_lo = _two_sum(gq_hi, gq_lo, -c_hi, -c_lo)
         gq_hi, gq_lo = _wrap2pi(gq_hi, gq_lo)
         g_c = gq_hi + gq_lo
-        theta = tl.where(tmask[:, None], acc + ba[None, :], 0.0)
-        kq = tl.floor(theta * 0.15915494309189535 + 0.5)
-        theta = (theta - kq * 6.28125) - kq * 1.9353071795864769e-03
-        if PRECISE:
-            g_hi, g_lo = tl.associative_scan((theta, tl.zeros_like(theta)), 0, _two_sum)
-            g = (g_c[None, :] + g_hi) + g_lo
-        else:
-            g = g_c[None, :] + tl.cumsum(theta, axis=0)
-        kq = tl.floor(g * 0.15915494309189535 + 0.5)
-        g = (g - kq * 6.28125) - kq * 1.9353071795864769e-03
-        if FAST_TRIG:
-            cg = tl.inline_asm_elementwise("cos.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
-                                           is_pure=True, pack=1)
-            sg = tl.inline_asm_elementwise("sin.approx.f32 $0, $1;", "=r,r", [g], dtype=tl.float32,
-                                           is_pure=True, pack=1)
-        else:
-            cg = tl.cos(g)
-            sg = tl.sin(g)
+        cg, sg = _chunk_rotation(theta, g_c, PRECISE, FAST_TRIG)
         ui = tl.load(u_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
         dti = tl.load(dt_ptr + rptr * D + i, mask=tmask, other=0.0).to(tl.float32)
         sig_u = tl.sigmoid(ui)
