@@ -77,6 +77,8 @@ class Config:
     weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
     train_min: int = setting(3, "shortest training length", minimum=1)
     train_max: int = setting(40, "longest training length (also the validation range)", minimum=1)
+    curriculum_every: int = setting(0, "length curriculum: the longest training length starts at max(5, train_min) "
+                                       "and doubles every k steps up to train_max (0 = off, uniform 3-40)", minimum=0)
     eval_every: int = setting(250, "validate every k steps (model selection)", minimum=1)
     val_samples: int = setting(512, "in-distribution validation sequences", minimum=1)
     test_lengths: list[int] = setting([41, 64, 96, 128, 192, 256], "test lengths (beyond train_max)")
@@ -116,6 +118,21 @@ def _accuracy(model, batches, eval_batch, device) -> dict[int, float]:
     return {L: a / b for L, (a, b) in correct.items()}
 
 
+def curriculum_max_length(cfg: Config, step: int) -> int:
+    """Longest training length at ``step`` (1-based): ``train_max`` without a curriculum; with
+    ``curriculum_every = k`` it is ``max(5, train_min) · 2^{⌊step/k⌋}``, capped at ``train_max``.
+
+    >>> cfg = Config(curriculum_every=400)
+    >>> [curriculum_max_length(cfg, s) for s in (1, 399, 400, 800, 1200, 1600)]
+    [5, 5, 10, 20, 40, 40]
+    >>> curriculum_max_length(Config(), 1)
+    40
+    """
+    if not cfg.curriculum_every:
+        return cfg.train_max
+    return min(cfg.train_max, max(5, cfg.train_min) * 2 ** (step // cfg.curriculum_every))
+
+
 def train_one(task_name: str, layers: str, seed: int, cfg: Config, device, progress=None) -> dict:
     """Train one model on one task with one seed; returns validation/test accuracies (selection on validation)."""
     task = get_task(task_name)
@@ -136,7 +153,7 @@ def train_one(task_name: str, layers: str, seed: int, cfg: Config, device, progr
     t0 = time.perf_counter()
     losses = []
     for step in range(1, cfg.steps + 1):
-        L = int(torch.randint(cfg.train_min, cfg.train_max + 1, (1,), generator=g_train))
+        L = int(torch.randint(cfg.train_min, curriculum_max_length(cfg, step) + 1, (1,), generator=g_train))
         tok, lab = task.sample(cfg.batch, max(L, task.min_length), g_train)
         loss = F.cross_entropy(model(tok.to(device))[:, -1], lab.to(device))
         opt.zero_grad(set_to_none=True)
