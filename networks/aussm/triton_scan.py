@@ -85,6 +85,18 @@ def _wrap2pi(hi, lo):
 
 
 @triton.jit
+def _channel_params(ba_ptr, bc_ptr, cc_ptr, dk_ptr, i, N, cols, nmask):
+    """Channel ``i``'s parameters: ``b_A[i]``, Re/Im of B̃ and C̃ (``[BN]``, zero past N) and ``D[i]``."""
+    ba = tl.load(ba_ptr + i * N + cols, mask=nmask, other=0.0)
+    br = tl.load(bc_ptr + cols * 2, mask=nmask, other=0.0)
+    bi = tl.load(bc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    cr = tl.load(cc_ptr + cols * 2, mask=nmask, other=0.0)
+    ci = tl.load(cc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
+    dk = tl.load(dk_ptr + i)
+    return ba, br, bi, cr, ci, dk
+
+
+@triton.jit
 def _chunk_phases(u_ptr, w_ptr, ba, i, N, D, rptr, tmask, cols, nmask, nval,
                   T: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr):
     r"""One chunk's phases for channel ``i``: returns ``(theta, c_hi, c_lo)``.
@@ -156,12 +168,7 @@ def _aussm_fwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     rows = tl.arange(0, T)
     cols = tl.arange(0, BN)
     nmask = cols < N
-    ba = tl.load(ba_ptr + i * N + cols, mask=nmask, other=0.0)
-    br = tl.load(bc_ptr + cols * 2, mask=nmask, other=0.0)
-    bi = tl.load(bc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
-    cr = tl.load(cc_ptr + cols * 2, mask=nmask, other=0.0)
-    ci = tl.load(cc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
-    dk = tl.load(dk_ptr + i)
+    ba, br, bi, cr, ci, dk = _channel_params(ba_ptr, bc_ptr, cc_ptr, dk_ptr, i, N, cols, nmask)
     if HAS_H0:
         hbase = h0_ptr + ((seq * D + i) * N + cols) * 2
         s_re = tl.load(hbase, mask=nmask, other=0.0)
@@ -229,12 +236,7 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     rows = tl.arange(0, T)
     cols = tl.arange(0, BN)
     nmask = cols < N
-    ba = tl.load(ba_ptr + i * N + cols, mask=nmask, other=0.0)
-    br = tl.load(bc_ptr + cols * 2, mask=nmask, other=0.0)
-    bi = tl.load(bc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
-    cr = tl.load(cc_ptr + cols * 2, mask=nmask, other=0.0)
-    ci = tl.load(cc_ptr + cols * 2 + 1, mask=nmask, other=0.0)
-    dk = tl.load(dk_ptr + i)
+    ba, br, bi, cr, ci, dk = _channel_params(ba_ptr, bc_ptr, cc_ptr, dk_ptr, i, N, cols, nmask)
     # reverse carries dS (complex) and dG, kept between slab launches in dcarry (seq, D, 3, N)
     dcb = dcarry_ptr + ((seq * D + i) * 3) * N + cols
     ds_re = tl.load(dcb, mask=nmask, other=0.0)
