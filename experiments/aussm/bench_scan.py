@@ -15,6 +15,7 @@ Usage::
     python -m experiments.aussm.bench_scan --tiny          # a seconds-long smoke run (CPU interpreter ok)
     python -m experiments.aussm.bench_scan --json out.json --precision fast precise
     python -m experiments.aussm.bench_scan --shapes '8,128,64,4096' --chunk 16 32 64 --num-warps 4 8 --no-grads
+    python -m experiments.aussm.bench_scan --official .official/extension-cpp   # + the official op, same inputs
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import time
 import torch
 
 from networks.aussm import aussm_scan, scan_polar
+from networks.aussm.reference import polar
 
 ISSUE_SHAPES = [(16, 32, 64, 2048), (8, 128, 64, 4096), (4, 128, 16, 16384), (64, 64, 16, 2048),
                 (16, 32, 64, 512), (16, 32, 64, 128)]
@@ -34,8 +36,13 @@ ACT = (0, 1, 7)  # indices of the (b, L, d) activations among (u, dt, W_A, b_A, 
 HBM, SFU, TF32, FP32 = 3.0e12, 4.2e12, 4.0e14, 6.7e13
 
 
-def make_inputs(b, d, n, L, device, gen, dtype=torch.float32):
-    """The official test distribution (unscaled phases): returns the aussm_scan positional args and z."""
+def make_inputs(b, d, n, L, device, gen, dtype=torch.float32, raw=False):
+    """The official test distribution (unscaled phases): returns the aussm_scan positional args and z.
+
+    B and C are drawn as the official benchmark draws them, raw complex N(0, 1) parameters read in polar form
+    (B̃ = softplus(Re B)·e^{i Im B}); our op receives B̃, the official op the raw parameters. With ``raw=True``
+    also returns those raw parameters ``(B, C)`` as complex64.
+    """
     def rn(*s):  # float32 values (what the kernel sees), held in float64 for the oracle
         return torch.randn(*s, generator=gen).double().to(device)
     u = (torch.rand(b, L, d, generator=gen) < 0.5).double().to(device)
@@ -43,12 +50,14 @@ def make_inputs(b, d, n, L, device, gen, dtype=torch.float32):
     z = rn(b, L, d)
     W = rn(d, n, d)
     bA = rn(d, n)
-    Bc = torch.complex(rn(n), rn(n))
-    Cc = torch.complex(rn(n), rn(n))
+    Bp = torch.complex(rn(n), rn(n)).to(torch.complex64).to(torch.complex128)
+    Cp = torch.complex(rn(n), rn(n)).to(torch.complex64).to(torch.complex128)
     Dk = rn(d)
-    args64 = [u, dt, W, bA, Bc, Cc, Dk, z]
+    args64 = [u, dt, W, bA, polar(Bp), polar(Cp), Dk, z]
     args = [x.to(torch.complex64) if x.is_complex() else x.to(dtype if k in ACT else torch.float32)
             for k, x in enumerate(args64)]
+    if raw:
+        return args, args64, (Bp.to(torch.complex64), Cp.to(torch.complex64))
     return args, args64
 
 
@@ -129,8 +138,10 @@ def grad_error(shape, precision, device, gen, chunk):
     return max(errs.values()), errs
 
 
-def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=None, warps=None):
-    """Measure every shape × precision × chunk size (``chunks``) × warps per program (``warps``)."""
+def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=None, warps=None, official=None):
+    """Measure every shape × precision × chunk size (``chunks``) × warps per program (``warps``); with
+    ``official`` (the module from :func:`experiments.aussm.official_op.load`) also the official op on the same
+    inputs, one row per shape."""
     from networks.aussm import triton_scan
     gen = torch.Generator().manual_seed(seed)
     rows = []
@@ -139,10 +150,17 @@ def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=N
     saved = dict(triton_scan.NUM_WARPS)
     for shape in shapes:
         b, d, n, L = shape
-        args, args64 = make_inputs(b, d, n, L, device, gen)
+        args, args64, raw = make_inputs(b, d, n, L, device, gen, raw=True)
         y64 = oracle64(args64)
         ymax = float(y64.abs().max())
         del args64
+        if official is not None:
+            try:
+                rows.append(official_row(official, shape, args, raw, y64, ymax, reps, warmup, device, gen))
+                print(json.dumps(rows[-1]), flush=True)
+            except Exception as e:  # the official op has its own limits; keep measuring ours
+                print(json.dumps({"shape": shape, "impl": "official", "error": f"{type(e).__name__}: {e}"}),
+                      flush=True)
         for prec in precisions:
             for ch in chunks:
                 for nw in warps:
@@ -165,35 +183,63 @@ def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=N
 
 def _row(shape, prec, args, y64, ymax, reps, warmup, device, chunk, grads, gen):
     b, d, n, L = shape
-    if True:
-        if True:
-            leaf = [a.clone().requires_grad_(True) for a in args]
-            gy = torch.randn(b, L, d, generator=gen).to(device)
+    leaf = [a.clone().requires_grad_(True) for a in args]
+    gy = torch.randn(b, L, d, generator=gen).to(device)
 
-            def fwd():
-                return aussm_scan(*leaf[:7], z=leaf[7], backend="triton", precision=prec, chunk=chunk)[0]
+    def fwd():
+        return aussm_scan(*leaf[:7], z=leaf[7], backend="triton", precision=prec, chunk=chunk)[0]
 
-            def fwdbwd():
-                y = fwd()
-                y.backward(gy)
-            with torch.no_grad():
-                y = aussm_scan(*args[:7], z=args[7], backend="triton", precision=prec, chunk=chunk)[0]
-            err = float((y.double() - y64).abs().max())
-            t_f, pf = timeit(fwd, reps, warmup, device)
-            t_fb, pfb = timeit(fwdbwd, reps, warmup, device)
-            for a in leaf:
-                a.grad = None
-            m_f = peak_extra(lambda: fwd(), device)
-            m_fb = peak_extra(fwdbwd, device)
-            rf, kf = roofline_ms(b, d, n, L, prec)
-            rb, kb = roofline_ms(b, d, n, L, prec, backward=True)
-            row = dict(shape=shape, precision=prec, fwd_ms=t_f, fwd_p10_p90=pf, fwdbwd_ms=t_fb,
-                       fwdbwd_p10_p90=pfb, mem_fwd_mib=m_f, mem_fwdbwd_mib=m_fb, err=err, max_abs_y=ymax,
-                       rel_err=err / ymax, roof_fwd_ms=rf, roof_fwd_bound=kf, roof_fwd_frac=rf / t_f,
-                       roof_fwdbwd_ms=rb, roof_fwdbwd_bound=kb, roof_fwdbwd_frac=rb / t_fb)
-            if grads and tuple(shape) in [tuple(s) for s in GRAD_SHAPES]:
-                row["grad_rel_err"], row["grad_errs"] = grad_error(shape, prec, device, gen, chunk)
-            return row
+    def fwdbwd():
+        fwd().backward(gy)
+    with torch.no_grad():
+        y = aussm_scan(*args[:7], z=args[7], backend="triton", precision=prec, chunk=chunk)[0]
+    err = float((y.double() - y64).abs().max())
+    row = _timed(shape, fwd, fwdbwd, leaf, reps, warmup, device)
+    rf, kf = roofline_ms(b, d, n, L, prec)
+    rb, kb = roofline_ms(b, d, n, L, prec, backward=True)
+    row.update(precision=prec, err=err, max_abs_y=ymax, rel_err=err / ymax, roof_fwd_ms=rf, roof_fwd_bound=kf,
+               roof_fwd_frac=rf / row["fwd_ms"], roof_fwdbwd_ms=rb, roof_fwdbwd_bound=kb,
+               roof_fwdbwd_frac=rb / row["fwdbwd_ms"])
+    if grads and tuple(shape) in [tuple(s) for s in GRAD_SHAPES]:
+        row["grad_rel_err"], row["grad_errs"] = grad_error(shape, prec, device, gen, chunk)
+    return row
+
+
+def _timed(shape, fwd, fwdbwd, leaf, reps, warmup, device):
+    """Times and extra memory of one implementation: ``fwd`` (grad enabled) and ``fwdbwd``."""
+    t_f, pf = timeit(fwd, reps, warmup, device)
+    t_fb, pfb = timeit(fwdbwd, reps, warmup, device)
+    for a in leaf:
+        a.grad = None
+    m_f = peak_extra(fwd, device)
+    m_fb = peak_extra(fwdbwd, device)
+    for a in leaf:
+        a.grad = None
+    return dict(shape=shape, fwd_ms=t_f, fwd_p10_p90=pf, fwdbwd_ms=t_fb, fwdbwd_p10_p90=pfb, mem_fwd_mib=m_f,
+                mem_fwdbwd_mib=m_fb)
+
+
+def official_row(ops, shape, args, raw, y64, ymax, reps, warmup, device, gen):
+    """The official op (``ops`` from :func:`experiments.aussm.official_op.load`) on the same inputs, in its own
+    ``(b, d, L)`` layout (the transposes are outside the timed calls): times, extra memory and error."""
+    from .official_op import to_official
+    b, d, n, L = shape
+    u, dt, W, bA, _, _, Dk, z = args
+    off = [a.detach().clone() for a in to_official(u, dt, W, bA, raw[0], raw[1], Dk, z)]
+    leaf = [a.requires_grad_(True) for a in off]
+    gy = torch.randn(b, d, L, generator=gen).to(device)
+
+    def fwd():
+        return ops.ssm_adaptive_interface(*leaf, unitary=True)
+
+    def fwdbwd():
+        fwd().backward(gy)
+    with torch.no_grad():
+        y = ops.ssm_adaptive_interface(*off, unitary=True).transpose(1, 2)
+    err = float((y.double() - y64).abs().max())
+    row = _timed(shape, fwd, fwdbwd, leaf, reps, warmup, device)
+    row.update(impl="official", precision="official", err=err, max_abs_y=ymax, rel_err=err / ymax)
+    return row
 
 
 def table(rows) -> str:
@@ -204,10 +250,12 @@ def table(rows) -> str:
         g = f"{r['grad_rel_err']:.1e}" if "grad_rel_err" in r else "–"
         if "error" in r:
             continue
-        out.append(f"| {', '.join(map(str, r['shape']))} | {r['precision']} | {r.get('chunk', 0) or 'auto'}, "
-                   f"{r.get('num_warps', 4)} | {r['fwd_ms']:.3f} | {r['fwdbwd_ms']:.3f} "
-                   f"| {r['mem_fwd_mib']:.0f} / {r['mem_fwdbwd_mib']:.0f} | {r['rel_err']:.1e} | {g} "
-                   f"| {100 * r['roof_fwd_frac']:.0f}% ({r['roof_fwd_bound']}) |")
+        official = r.get("impl") == "official"
+        cfg = "–" if official else f"{r.get('chunk', 0) or 'auto'}, {r.get('num_warps', 4)}"
+        roof = "–" if official else f"{100 * r['roof_fwd_frac']:.0f}% ({r['roof_fwd_bound']})"
+        out.append(f"| {', '.join(map(str, r['shape']))} | {r['precision']} | {cfg} | {r['fwd_ms']:.3f} "
+                   f"| {r['fwdbwd_ms']:.3f} | {r['mem_fwd_mib']:.0f} / {r['mem_fwdbwd_mib']:.0f} | {r['rel_err']:.1e} "
+                   f"| {g} | {roof} |")
     return "\n".join(out)
 
 
@@ -222,7 +270,19 @@ def main(argv=None):
     p.add_argument("--shapes", default=None, help="e.g. '8,128,64,4096;4,128,16,16384' (default: the issue's)")
     p.add_argument("--no-grads", action="store_true", help="skip the float64 gradient comparison")
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
+    p.add_argument("--official", default=None, metavar="DIR",
+                   help="also time the official CUDA op, built from this local copy of its 'extension-cpp' folder "
+                        "(see experiments.aussm.official_op; never committed)")
+    p.add_argument("--official-build", default="/tmp/aussm_official", metavar="DIR",
+                   help="scratch folder for building the official op (reused when already built)")
+    p.add_argument("--dtheta-mib", type=float, default=None,
+                   help="backward dθ slab budget in MiB (default: the module's DTHETA_BUDGET_BYTES)")
     a = p.parse_args(argv)
+    if a.dtheta_mib is not None:
+        from networks.aussm import triton_scan
+        if a.dtheta_mib <= 0:
+            p.error("--dtheta-mib must be positive")
+        triton_scan.DTHETA_BUDGET_BYTES = int(a.dtheta_mib * 2**20)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     shapes = [(2, 4, 3, 40), (1, 8, 16, 70)] if a.tiny else ISSUE_SHAPES
     if a.shapes:
@@ -231,8 +291,14 @@ def main(argv=None):
     import triton
     print(f"# torch {torch.__version__}, triton {triton.__version__}, device "
           f"{torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}", flush=True)
+    official = None
+    if a.official:
+        from . import official_op
+        if device.type != "cuda":
+            p.error("--official needs a CUDA device (the official op is CUDA-only)")
+        official = official_op.load(official_op.build(a.official, a.official_build))
     rows = run(shapes, a.precision, reps, warm, device, a.chunk[0], not a.no_grads and not a.tiny,
-               chunks=a.chunk, warps=a.num_warps)
+               chunks=a.chunk, warps=a.num_warps, official=official)
     if a.tiny and not a.no_grads:
         for k, pr in enumerate(a.precision):
             rows[k]["grad_rel_err"], _ = grad_error((2, 4, 3, 40), pr, device, torch.Generator().manual_seed(1),
