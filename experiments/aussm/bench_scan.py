@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-
 import torch
 
 from networks.aussm import aussm_scan, scan_polar
 from networks.aussm.reference import polar
+
+from ..timing import peak_extra_mib, time_ms
 
 ISSUE_SHAPES = [(16, 32, 64, 2048), (8, 128, 64, 4096), (4, 128, 16, 16384), (64, 64, 16, 2048),
                 (16, 32, 64, 512), (16, 32, 64, 128)]
@@ -67,38 +66,6 @@ def oracle64(args64, bchunk=2):
     ys = [scan_polar(u[i:i + bchunk], dt[i:i + bchunk], W, bA, Bc, Cc, Dk, z=z[i:i + bchunk])[0]
           for i in range(0, u.shape[0], bchunk)]
     return torch.cat(ys, 0)
-
-
-def timeit(fn, reps, warmup, device):
-    if device.type != "cuda":
-        t0 = time.perf_counter()
-        for _ in range(max(1, reps)):
-            fn()
-        return (time.perf_counter() - t0) / max(1, reps) * 1e3, (0.0, 0.0)
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    ts = []
-    for _ in range(reps):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        torch.cuda.synchronize()
-        ts.append(s.elapsed_time(e))
-    ts.sort()
-    return statistics.median(ts), (ts[len(ts) // 10], ts[(9 * len(ts)) // 10])
-
-
-def peak_extra(fn, device):
-    if device.type != "cuda":
-        return float("nan")
-    torch.cuda.synchronize()
-    base = torch.cuda.memory_allocated()
-    torch.cuda.reset_peak_memory_stats()
-    fn()
-    torch.cuda.synchronize()
-    return (torch.cuda.max_memory_allocated() - base) / 2**20
 
 
 def roofline_ms(b, d, n, L, precision, backward=False):
@@ -207,12 +174,12 @@ def _row(shape, prec, args, y64, ymax, reps, warmup, device, chunk, grads, gen):
 
 def _timed(shape, fwd, fwdbwd, leaf, reps, warmup, device):
     """Times and extra memory of one implementation: ``fwd`` (grad enabled) and ``fwdbwd``."""
-    t_f, pf = timeit(fwd, reps, warmup, device)
-    t_fb, pfb = timeit(fwdbwd, reps, warmup, device)
+    t_f, pf = time_ms(fwd, max(1, reps), warmup, device)
+    t_fb, pfb = time_ms(fwdbwd, max(1, reps), warmup, device)
     for a in leaf:
         a.grad = None
-    m_f = peak_extra(fwd, device)
-    m_fb = peak_extra(fwdbwd, device)
+    m_f = peak_extra_mib(fwd, device)
+    m_fb = peak_extra_mib(fwdbwd, device)
     for a in leaf:
         a.grad = None
     return dict(shape=shape, fwd_ms=t_f, fwd_p10_p90=pf, fwdbwd_ms=t_fb, fwdbwd_p10_p90=pfb, mem_fwd_mib=m_f,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -34,6 +33,8 @@ if str(ROOT) not in sys.path:
 from networks.waves.scan_op import recurrent_scan  # noqa: E402
 from networks.waves.scan_reference import scan_reference  # noqa: E402
 
+from experiments.timing import peak_extra_mib, time_ms  # noqa: E402
+
 HBM_BYTES_PER_S = 3.35e12
 
 
@@ -46,30 +47,6 @@ def eager_conv(z, h0, u):
         h = torch.relu(Fn.conv1d(Fn.pad(h, (1, 1), mode="circular"), u) + z[:, t].reshape(B, c, -1))
         out.append(h)
     return torch.stack(out, 1).reshape(B, L, H)
-
-
-def time_ms(fn, reps: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        torch.cuda.synchronize()
-        times.append(a.elapsed_time(b))
-    return statistics.median(times)
-
-
-def peak_mb(fn) -> float:
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    fn()
-    torch.cuda.synchronize()
-    return (torch.cuda.max_memory_allocated() - base) / 2**20
 
 
 def bench_case(name, structure, act, B, L, H, c, reps: dict, impls, seed=0):
@@ -126,9 +103,9 @@ def bench_case(name, structure, act, B, L, H, c, reps: dict, impls, seed=0):
             out.backward(gh32)
 
         try:
-            t_f = time_ms(fwd, reps[impl])
-            t_fb = time_ms(fwdbwd, reps[impl])
-            mem = peak_mb(fwdbwd)
+            t_f = time_ms(fwd, reps[impl])[0]
+            t_fb = time_ms(fwdbwd, reps[impl])[0]
+            mem = peak_extra_mib(fwdbwd)
         except Exception as e:  # report and go on with the other implementations
             print(f"{name} {impl}: FAILED {type(e).__name__}: {e}", file=sys.stderr)
             rows.append({"case": name, "impl": impl, "error": f"{type(e).__name__}: {e}"})
