@@ -14,7 +14,22 @@ from .diagnostics import energy_balance, escape_time, regime_indicator
 from .integrate import METHODS, Trajectory, check_dt, simulate
 from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
 from .model import GSEMM, MODELS, State, dense_polynomial, dsem, lisem, make_model
+from .learner import Learner
+from .learning import RULES, AuthorsRule, RecruitingRule, free_recall, register_rule
 from .patterns import (chain, cycle, cycles, from_edges, hadamard_patterns, load_patterns, masked_cue,
                        random_patterns)
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    # models and their energy
+    "GSEMM", "MODELS", "State", "dense_polynomial", "dsem", "lisem", "make_model",
+    "Lagrangian", "LogCosh", "LogSumExp", "Polynomial", "Quadratic",
+    # integration
+    "METHODS", "Trajectory", "check_dt", "simulate",
+    # patterns and transition graphs
+    "chain", "cycle", "cycles", "from_edges", "hadamard_patterns", "load_patterns", "masked_cue", "random_patterns",
+    # decoding and diagnostics
+    "Decoded", "argmax_labels", "decode", "decoded_order", "dwell_times", "order_follows_graph", "smooth_labels",
+    "transitions", "energy_balance", "escape_time", "regime_indicator",
+    # online learning
+    "Learner", "RULES", "AuthorsRule", "RecruitingRule", "free_recall", "register_rule",
+]

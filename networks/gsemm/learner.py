@@ -45,7 +45,7 @@ from plasticity import to_grad
 from . import lagrangians
 from .integrate import check_dt, step as _integrate_step
 from .kernels import Dense
-from .learning import RULES
+from .learning import RULES, check_rule
 from .model import GSEMM, State
 
 __all__ = ["Learner", "FORMAT", "VERSION", "MONITORS"]
@@ -103,8 +103,7 @@ class Learner:
                  learn: bool = True, optimizer: Callable | None = None, differentiable: bool = False, seed: int = 0):
         if not isinstance(model, GSEMM):
             raise ValueError("model must be a networks.gsemm.GSEMM")
-        if getattr(rule, "name", None) not in RULES:
-            raise ValueError(f"rule must be one of {sorted(RULES)} rule objects, got {type(rule).__name__}")
+        check_rule(rule)
         if not model.instantaneous:
             raise ValueError("the learner needs an instantaneous hidden layer (T_h = 0)")
         self.input_mode = input_mode or rule.input_mode
@@ -337,7 +336,11 @@ class Learner:
             cfg = ck["config"]
             mc = cfg["model"]
             rc = dict(cfg["rule"])
-            rule_cls = RULES[rc.pop("name")]
+            name = rc.pop("name")
+            if name not in RULES:
+                raise ValueError(f"rule {name!r} is not registered; call networks.gsemm.register_rule(YourRule) "
+                                 f"before Learner.load (registered: {sorted(RULES)})")
+            rule_cls = RULES[name]
             rule = rule_cls(**rc)
             model = GSEMM(ck["params"]["xi"], ck["params"]["phi"], _lag_from(mc["feature"]), _lag_from(mc["hidden"]),
                           mc["alpha_s"], mc["alpha_c"], mc["beta_d"], mc["T_f"], mc["T_d"], mc["T_h"])

@@ -64,7 +64,8 @@ from plasticity.energy import authors_rule
 from .linalg import xi_m, xi_t
 from .model import GSEMM, State
 
-__all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "free_recall"]
+__all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "RULE_PROTOCOL", "check_rule",
+           "register_rule", "free_recall"]
 
 
 def _check_pos(name, v):
@@ -225,6 +226,56 @@ class AuthorsRule:
 
 
 RULES = {"recruiting": RecruitingRule, "authors": AuthorsRule}
+
+#: what :class:`~networks.gsemm.learner.Learner` calls on a rule (``reset_transient(state)`` is optional)
+RULE_PROTOCOL = ("name", "input_mode", "init_state", "update", "config")
+
+
+def check_rule(rule) -> None:
+    """Raise ``ValueError`` unless ``rule`` (a class or an instance) implements the network-rule protocol.
+
+    The protocol (see ``docs/custom_rule.md``, *Using a rule inside a GSEMM network*):
+
+    * ``name`` (str) and ``input_mode`` (``"clamp"``: v is set to the pattern; ``"current"``: the pattern is
+      added to dv/dt);
+    * ``init_state(model, batch) -> NamedTuple`` of tensors (the rule's traces);
+    * ``update(model, x, old, new, state, dt) -> (dΞ, dΦ, new_state)``: ``x`` (B, N) the presented pattern,
+      ``old`` the :class:`~networks.gsemm.State` before the step; ``new`` the slow state s after the step
+      (``clamp``) or the new State (``current``). Pure: it returns Δ and never writes into the weights;
+    * ``config() -> dict`` with ``"name"`` and the constructor's keyword arguments (for checkpoints).
+
+    >>> check_rule(RecruitingRule())
+    >>> check_rule(object())
+    Traceback (most recent call last):
+    ...
+    ValueError: rule object lacks name, input_mode, init_state, update, config (see networks.gsemm.learning.RULE_PROTOCOL)
+    """
+    missing = [a for a in RULE_PROTOCOL if not hasattr(rule, a)]
+    if missing:
+        raise ValueError(f"rule {type(rule).__name__} lacks {', '.join(missing)} "
+                         f"(see networks.gsemm.learning.RULE_PROTOCOL)")
+    if not isinstance(rule.name, str) or not rule.name:
+        raise ValueError(f"rule.name must be a non-empty string, got {rule.name!r}")
+    if rule.input_mode not in ("clamp", "current"):
+        raise ValueError(f"rule.input_mode must be 'clamp' or 'current', got {rule.input_mode!r}")
+
+
+def register_rule(cls):
+    """Register a network rule class under ``cls.name`` so that :meth:`Learner.load` can rebuild it as
+    ``cls(**config)`` (``config()`` without ``"name"``). Returns ``cls``, so it works as a decorator.
+    Registering a different class under a taken name is an error; registering the same class again, or a
+    re-definition of it (same module and qualified name, e.g. a re-run notebook cell), replaces the entry.
+
+    >>> register_rule(RecruitingRule) is RecruitingRule
+    True
+    """
+    check_rule(cls)
+    other = RULES.get(cls.name)
+    same = other is not None and (other.__module__, other.__qualname__) == (cls.__module__, cls.__qualname__)
+    if other is not None and not same:
+        raise ValueError(f"a different rule ({other.__name__}) is already registered as {cls.name!r}")
+    RULES[cls.name] = cls
+    return cls
 
 
 def _flat(a):
