@@ -228,6 +228,27 @@ def _phi_m(phi: Tensor, p: Tensor) -> Tensor:
     return p @ phi.transpose(0, 1) if phi.dim() == 2 else torch.bmm(phi, p.unsqueeze(-1)).squeeze(-1)
 
 
+def _check_gsemm(fn: str, xi: Tensor, phi: Tensor | None = None, **vectors: Tensor | None) -> None:
+    """Shapes of the GSEMM closed forms: Ξ (N, P) or (B, N, P); Φ (P, P) or (B, P, P); feature vectors
+    (``sigma_f``, ``s``) (B, N) and hidden vectors (``sigma_h``) (B, P), with one B throughout."""
+    if not isinstance(xi, Tensor) or xi.dim() not in (2, 3):
+        raise ValueError(f"{fn}: xi must be an (N, P) or (B, N, P) tensor, got {getattr(xi, 'shape', type(xi))}")
+    N, P = xi.shape[-2:]
+    B = xi.shape[0] if xi.dim() == 3 else None
+    if phi is not None and (phi.dim() != xi.dim() or tuple(phi.shape[-2:]) != (P, P)
+                            or (B is not None and phi.shape[0] != B)):
+        want = f"({B}, {P}, {P})" if B is not None else f"({P}, {P})"
+        raise ValueError(f"{fn}: phi must be {want} to match xi {tuple(xi.shape)}, got {tuple(phi.shape)}")
+    for name, t in vectors.items():
+        if t is None:
+            continue
+        n = P if name == "sigma_h" else N
+        if t.dim() != 2 or t.shape[-1] != n or (B is not None and t.shape[0] != B):
+            lead = B if B is not None else "B"
+            raise ValueError(f"{fn}: {name} must be ({lead}, {n}) to match xi {tuple(xi.shape)}, got {tuple(t.shape)}")
+        B = t.shape[0] if B is None else B
+
+
 def gsemm_xi_grad(xi: Tensor, sigma_f: Tensor, sigma_h: Tensor, *, s: Tensor | None = None,
                   phi: Tensor | None = None, alpha_s=1.0, alpha_c=1.0, reduce: str = "mean") -> Tensor:
     r""":math:`-\partial E/\partial Ξ = \sqrt{α_s}\,σ_f σ_hᵀ + α_c\,s\,(Φσ_h)ᵀ` (Hebbian, feature × hidden).
@@ -241,6 +262,7 @@ def gsemm_xi_grad(xi: Tensor, sigma_f: Tensor, sigma_h: Tensor, *, s: Tensor | N
     tensor([[ 2.],
             [-2.]])
     """
+    _check_gsemm("gsemm_xi_grad", xi, phi, sigma_f=sigma_f, s=s, sigma_h=sigma_h)
     a_s = _coef(_sqrt(alpha_s), sigma_f)
     g = (a_s * sigma_f).unsqueeze(-1) * sigma_h.unsqueeze(-2)
     if s is not None:
@@ -261,6 +283,7 @@ def gsemm_phi_grad(phi: Tensor, xi: Tensor, s: Tensor, sigma_h: Tensor, *, alpha
     tensor([[0., 1.],
             [0., 0.]])
     """
+    _check_gsemm("gsemm_phi_grad", xi, phi, s=s, sigma_h=sigma_h)
     pre = _coef(alpha_c, s) * _xi_t(xi, s)
     return _streams_to(phi, pre.unsqueeze(-1) * sigma_h.unsqueeze(-2), reduce)
 
@@ -323,7 +346,9 @@ class GSEMMPhi(Rule):
     Protocol mapping: ``weight`` = Φ in the energy's orientation (row μ = presynaptic memory, column
     ν = postsynaptic hidden unit; Φ_{μν} = 1 codes μ → ν), ``pre`` = the delayed memory signal
     :math:`Ξᵀs` (B, P) (what arrives at the hidden layer through the delay), ``post`` = :math:`σ_h` (B, P);
-    so ``dw[μ, ν] = η dt α_c pre_μ post_ν``.
+    so ``dw[μ, ν] = η dt α_c pre_μ post_ν``. **This is the transpose of the (n_post, n_pre) layout of the
+    other rules** (Φ is square, so no shape check can catch a mix-up): to combine ``GSEMMPhi`` with another
+    rule acting on Φ, give that rule ``Φᵀ`` and transpose its Δ (``docs/custom_rule.md`` does this).
 
     >>> import torch
     >>> rule = GSEMMPhi(alpha_c=2.0, eta=1.0)
@@ -351,7 +376,7 @@ class GSEMMPhi(Rule):
 def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, target_h: Tensor, free_h: Tensor, *,
                  alpha_s=1.0, alpha_c=1.0, c_xi=None, xi_phi: Tensor | None = None,
                  reduce: str = "mean") -> tuple[Tensor, Tensor]:
-    r"""Rates (dΞ/dt · T_lξ, dΦ/dt · T_lφ) of the contrastive rule in the GSEMM authors' code (gsemm.md §2.2):
+    r"""Rates (dΞ/dt · T_lξ, dΦ/dt · T_lφ) of the contrastive rule in the GSEMM authors' released code (Karuvally et al., ICML 2023):
 
     .. math::
         T_{lξ}\,\dot Ξ &= c_ξ\,x\,ŷᵀ − \sqrt{α_s}\,v\,σᵀ + α_c\,s\,(Φ(ŷ − σ))ᵀ \\

@@ -4,9 +4,9 @@ The official kernel (arjunkaruvally/AUSSM, ``extension-cpp/``) is **never part o
 repository yourself, export its ``extension-cpp`` folder somewhere (this repo ignores ``.official/``), and
 point :func:`build` (or ``bench_scan --official DIR``) at it. :func:`build` copies the folder to a scratch
 directory, applies the two source edits that CUDA 13's CCCL 3 needs (``cub::LaneId()`` and ``cub::CTA_SYNC()``
-were removed; see ``research/gpu_anchors.md``), and compiles it in place for one architecture.
+were removed), and compiles it in place for one architecture.
 
-Conventions of the official interface (``research/aussm.md`` §2.1), which :func:`to_official` maps our
+Conventions of the official interface (``extension_cpp/ops.py`` at commit 7b94b83), which :func:`to_official` maps our
 arguments onto:
 
 * activations ``u, dt, z`` are ``(b, d, L)`` (time fastest); ours are ``(b, L, d)``;

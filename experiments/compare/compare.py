@@ -124,10 +124,10 @@ def _spiking_agreement(c, X) -> float:
     except ImportError as e:
         raise ValueError(f"spiking=true needs brian2 ({e}); pip install -e '.[spiking]' or pass --set spiking=false") from e
 
-    from .contenders import escape_time
+    from .contenders import item_dwell
     net = c.model()
     dt, k = c.recall_dt, c.record_every
-    steps = k * int(math.ceil((X.shape[0] + 1) * escape_time() / (dt * k)))
+    steps = k * int(math.ceil((X.shape[0] + 1) * item_dwell() / (dt * k)))
     cue = X[0].to(dtype=net.xi.dtype, device=net.xi.device)
     _, tr = simulate(net, net.init_state(cue), steps=steps, dt=dt, method="euler", record_every=k,
                      backend="dense")

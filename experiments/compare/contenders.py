@@ -43,7 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from networks.aussm.stack import HybridStack
-from networks.gsemm import dsem, simulate, smooth_labels
+from networks.gsemm import dsem, escape_time, simulate, smooth_labels
 from networks.gsemm.integrate import step as gsemm_step
 from networks.gsemm.kernels import Dense
 from networks.gsemm.learner import Learner
@@ -75,14 +75,14 @@ DEFAULT_EPOCHS = {"gsemm_local": 8, "gsemm_bptt": 150, "aussm": 200, "hybrid": 2
 _DSEM = dict(alpha_s=1.0, alpha_c=2.0, beta=1.0, beta_d=1.0, T_f=0.05, T_d=1.0)
 
 
-def escape_time(alpha_s=1.0, alpha_c=2.0, beta_d=1.0, T_d=1.0) -> float:
-    """T_esc = −T_d ln(1 − √r), r = √α_s/(α_c β_d): the dwell per item of the DSEM contenders.
+def item_dwell() -> float:
+    """The dwell per item of the DSEM contenders: :func:`networks.gsemm.escape_time` at their parameters
+    (α_s = 1, α_c = 2, β_d = 1, T_d = 1, so r = √α_s/(α_c β_d) = 0.5).
 
-    >>> round(escape_time(), 3)
+    >>> round(item_dwell(), 3)
     1.228
     """
-    r = math.sqrt(alpha_s) / (alpha_c * beta_d)
-    return -T_d * math.log(1 - math.sqrt(r))
+    return escape_time(math.sqrt(_DSEM["alpha_s"]) / (_DSEM["alpha_c"] * _DSEM["beta_d"]), _DSEM["T_d"])
 
 
 @dataclass
@@ -171,7 +171,7 @@ class _GSEMMBase(Contender):
         cue's own visit dropped; missing items are 0."""
         net = self.model()
         cues = cues.to(dtype=net.xi.dtype, device=net.xi.device)
-        steps = int(math.ceil((n + 2) * escape_time() / self.recall_dt))
+        steps = int(math.ceil((n + 2) * item_dwell() / self.recall_dt))
         _, tr = simulate(net, net.init_state(cues), steps=steps, dt=self.recall_dt, method="euler",
                          record=("v", "s"), record_every=self.record_every, backend="dense")
         h = net.hidden_input(tr.v.flatten(0, 1), tr.s.flatten(0, 1)).reshape(*tr.v.shape[:2], -1)
@@ -247,7 +247,7 @@ class GSEMMBPTT(_GSEMMBase):
 
     def train_epoch(self, X):
         L = X.shape[0]
-        T = escape_time()
+        T = item_dwell()
         net = self._net(self.xi, self.phi)
         k = Dense(net)
         centres = {int(round((j + 0.5) * T / self.train_dt)): j for j in range(L)}

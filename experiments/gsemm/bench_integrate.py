@@ -8,7 +8,7 @@ Run ``python -m experiments.gsemm.bench_integrate`` (full, ~1–3 min on 2 cores
 
 For each case and backend it prints wall seconds, steps/s and network-steps/s (B × steps/s), the
 max |overlap − dense overlap| (against the first backend timed when dense is not run), and the ratio to the authors' numpy code. The numpy figures are
-**quoted** from ``research/gsemm_peer.md`` (2,460 steps/s at 100/7 and 303 steps/s at 784/64, B=1,
+**quoted** from the project's earlier peer measurement (2,460 steps/s at 100/7 and 303 steps/s at 784/64, B=1,
 float64, same machine type), not measured here: no upstream code is fetched or run.
 
 Example
@@ -145,7 +145,7 @@ def main(argv=None) -> list[dict]:
                 r["labels_same"] = r["overlaps"][:, 0].argmax(-1).equal(ref[:, 0].argmax(-1))
         rows += case_rows
     _print(rows)
-    print("* quoted from research/gsemm_peer.md (authors' numpy code, B=1 float64), not measured here; "
+    print("* quoted from the project's earlier peer measurement (authors' numpy code, B=1 float64), not measured here; "
           "'x numpy' = net-steps/s over that figure. max|dOv| = max |overlap - dense overlap|; "
           "labels = decoded memories of stream 0 ((!) if its argmax trace differs from dense); net/cpu-s = "
           "network-steps per CPU-second of this process (all threads), less sensitive to other load.")

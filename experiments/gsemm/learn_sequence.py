@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from networks.gsemm import dsem, random_patterns
+from networks.gsemm import dsem, escape_time, random_patterns
 from networks.gsemm.learner import Learner
 from networks.gsemm.learning import AuthorsRule, RecruitingRule, free_recall
 
@@ -70,14 +70,14 @@ def _params(cfg: Config) -> dict:
                 min_dwell=cfg.min_dwell)
 
 
-def escape_time(alpha_s: float, alpha_c: float, beta_d: float, T_d: float) -> float:
-    """T_esc = −T_d ln(1 − √r), r = √α_s/(α_c β_d) (inf in the static phase r ≥ 1).
+def dwell_of(alpha_s: float, alpha_c: float, beta_d: float, T_d: float) -> float:
+    """The escape time :func:`networks.gsemm.escape_time` of a network with these parameters:
+    T_esc = −T_d ln(1 − √r), r = √α_s/(α_c β_d) (inf in the static phase r ≥ 1).
 
-    >>> round(escape_time(1.0, 2.0, 1.0, 1.0), 3)
+    >>> round(dwell_of(1.0, 2.0, 1.0, 1.0), 3)
     1.228
     """
-    r = math.sqrt(alpha_s) / (alpha_c * beta_d)
-    return float("inf") if r >= 1 else -T_d * math.log(1 - math.sqrt(r))
+    return escape_time(math.sqrt(alpha_s) / (alpha_c * beta_d), T_d)
 
 
 def make_learner(cfg: Config, seed: int, dtype=torch.float64):
@@ -181,7 +181,7 @@ def _recall(learner: Learner, X: torch.Tensor, p: dict, recall_items: float, rul
     if rule == "authors":
         horizon = (L + recall_items) * p["item_steps"] * p["dt"]
     else:
-        horizon = (L + recall_items) * escape_time(p["alpha_s"], p["alpha_c"], p["beta_d"], p["T_d"])
+        horizon = (L + recall_items) * dwell_of(p["alpha_s"], p["alpha_c"], p["beta_d"], p["T_d"])
     steps = int(math.ceil(horizon / p["recall_dt"]))
     orders, _ = free_recall(learner.model, X, steps=steps, dt=p["recall_dt"], record_every=p["record_every"],
                             min_dwell=p["min_dwell"])
@@ -234,7 +234,7 @@ def _run(cfg: Config, ctx) -> dict:
         "rule": cfg.rule,
         "params": p,
         "transition_ratio": math.sqrt(p["alpha_s"]) / (p["alpha_c"] * p["beta_d"]),
-        "escape_time": escape_time(p["alpha_s"], p["alpha_c"], p["beta_d"], p["T_d"]),
+        "escape_time": dwell_of(p["alpha_s"], p["alpha_c"], p["beta_d"], p["T_d"]),
         "per_seed": per_seed,
         "retention": retention,
         "unique_units_rate": sum(s["unique_units"] for s in st) / cfg.seeds,

@@ -28,7 +28,7 @@ from networks.gsemm.learning import RecruitingRule
 from ..config import setting
 from ..registry import Experiment
 from ..threads import cpu_threads
-from .learn_sequence import escape_time, memory_coords
+from .learn_sequence import dwell_of, memory_coords
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _run(cfg: Config, ctx) -> dict:
     t_learn = time.perf_counter() - t0
 
     model = learner.model
-    T_esc = escape_time(cfg.alpha_s, cfg.alpha_c, cfg.beta_d, cfg.T_d)
+    T_esc = dwell_of(cfg.alpha_s, cfg.alpha_c, cfg.beta_d, cfg.T_d)
     if not math.isfinite(T_esc):
         raise ValueError(f"alpha_s={cfg.alpha_s}, alpha_c={cfg.alpha_c}, beta_d={cfg.beta_d} give r >= 1 (static "
                          "memory phase): no replay. Use r = sqrt(alpha_s)/(alpha_c*beta_d) < 1, e.g. alpha_c=2")
@@ -218,5 +218,5 @@ def _figures(ctx, cfg, X, learner, units, pm, ov_learn, e_learn, t_rec, ov_rec, 
 EXPERIMENT = Experiment(
     "stream", Config, run,
     "stream the digits 0-9 (or --set data=seq.npy) into a DSEM network online, then cue it and replay",
-    quick=("epochs=3",),
+    quick=("epochs=5",),
 )

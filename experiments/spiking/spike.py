@@ -106,7 +106,7 @@ def _stream_network(ctx):
     from networks.gsemm.learner import Learner
     from networks.gsemm.learning import RecruitingRule
 
-    from ..gsemm.learn_sequence import escape_time
+    from ..gsemm.learn_sequence import dwell_of
     from ..gsemm.stream import Config as StreamConfig, load_sequence
     sc = StreamConfig()
     t0 = time.perf_counter()
@@ -127,7 +127,7 @@ def _stream_network(ctx):
                 learner.run(X[k].expand(sc.item_steps, 1, N))
     finally:
         torch.set_num_threads(before)
-    T_esc = escape_time(sc.alpha_s, sc.alpha_c, sc.beta_d, sc.T_d)
+    T_esc = dwell_of(sc.alpha_s, sc.alpha_c, sc.beta_d, sc.T_d)
     duration = (L + sc.recall_items) * T_esc
     return (learner.model, X.T.contiguous(), f"stream-learned DSEM ({desc}; N={N}, {P} hidden units)", duration,
             time.perf_counter() - t0)

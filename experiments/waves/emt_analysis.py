@@ -1,8 +1,8 @@
 """Post-training analysis of an EMT model: spectrum vs Φ, W_hh in the wave basis, Ψ*h(t), wave-shift score.
 
 The wave basis is the Krylov basis grounded in the input (``G = W_ih``, the paper's choice) or the output
-(``G = pinv(W_hy)``, the authors' code), or the F-aware theory basis. The wave-shift score is the brief's
-V9 criterion: the mean over output-phase steps of ``corr(vec z_{t+1}[0:s−1], vec z_t[1:s])`` where
+(``G = pinv(W_hy)``, the authors' code), or the F-aware theory basis. The wave-shift score is our
+criterion for the moving wave: the mean over output-phase steps of ``corr(vec z_{t+1}[0:s−1], vec z_t[1:s])`` where
 ``z_t = Ψ* h(t)`` reshaped ``(s, d)`` — 1 when every variable moves exactly one block per step.
 
 Example

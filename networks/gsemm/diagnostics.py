@@ -1,11 +1,15 @@
 """Diagnostics of the dynamic energy and of the operating regime.
 
 * :func:`energy_balance` — finite-difference dE/dt of a recorded trajectory next to F + S.
-* :func:`regime_indicator` — :math:`βN|1 − r|`, r = α_s/α_c: escape-time theory holds when ≫ 1.
+* :func:`regime_indicator` — :math:`βN|1 − r|`: escape-time theory holds when ≫ 1.
 * :func:`escape_time` — the sharp-limit dwell :math:`T_{esc} = −T_d\\ln(1 − \\sqrt r)` (∞ for r ≥ 1).
 
+Both take the transition ratio r of a network, :meth:`GSEMM.transition_ratio`
+:math:`r = \\sqrt{α_s}/(α_c β_d)` (self-coupling over delayed transition coupling), which is EDEN's
+:math:`r = α_s/α_c` when α_s = β_d = 1 (the setting of the ``escape_time`` experiment).
+
 >>> round(escape_time(0.6, 20.0), 2)
-29.85
+29.8
 >>> escape_time(1.02, 20.0)
 inf
 """
@@ -18,17 +22,36 @@ from torch import Tensor
 
 
 def escape_time(r: float, T_d: float) -> float:
-    """Sharp-softmax, large-N escape time :math:`−T_d \\ln(1 − \\sqrt{r})` for r < 1, else ∞."""
-    if r < 0:
-        raise ValueError(f"r = alpha_s/alpha_c must be >= 0, got {r}")
+    """Sharp-softmax, large-N escape time :math:`−T_d \\ln(1 − \\sqrt{r})` for r < 1, else ∞.
+
+    ``r`` is the network's transition ratio (:meth:`GSEMM.transition_ratio`), ``T_d`` the slow time constant.
+
+    >>> round(escape_time(0.5, 1.0), 3)
+    1.228
+    """
+    r, T_d = float(r), float(T_d)
+    if not (math.isfinite(r) and r >= 0):
+        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
+    if not (math.isfinite(T_d) and T_d > 0):
+        raise ValueError(f"T_d must be a finite number > 0, got {T_d}")
     if r >= 1:
         return math.inf
     return -T_d * math.log(1.0 - math.sqrt(r))
 
 
-def regime_indicator(alpha_s: float, alpha_c: float, beta: float, N: int) -> float:
-    """:math:`βN|1 − α_s/α_c|`; values ≫ 1 mean a sharp softmax (the escape-time law applies)."""
-    return beta * N * abs(1.0 - alpha_s / alpha_c)
+def regime_indicator(r: float, beta: float, N: int) -> float:
+    """:math:`βN|1 − r|` for transition ratio ``r``; values ≫ 1 mean a sharp softmax, where the escape-time
+    law applies. For a network, :meth:`GSEMM.regime` computes the same from its own r and β.
+
+    >>> regime_indicator(0.5, 10.0, 128)
+    640.0
+    """
+    r, beta = float(r), float(beta)
+    if not (math.isfinite(r) and r >= 0):
+        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
+    if not (math.isfinite(beta) and beta > 0) or int(N) != N or N < 1:
+        raise ValueError(f"beta must be > 0 and N a positive integer, got beta={beta}, N={N}")
+    return beta * N * abs(1.0 - r)
 
 
 def energy_balance(energy: Tensor, F: Tensor, S: Tensor, sample_dt: float) -> Tensor:

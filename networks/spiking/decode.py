@@ -20,10 +20,10 @@ def population_overlaps(spike_i: np.ndarray, spike_t: np.ndarray, *, N: int, rat
 
     ``spike_t``, ``duration`` and ``bin`` in seconds, ``rate`` the peak feature rate r_f in Hz.
 
-    >>> t, m = population_overlaps(np.array([0, 0]), np.array([0.001, 0.002]), N=1, rate=1000.0,
+    >>> t, m = population_overlaps(np.array([0, 0]), np.array([0.0025, 0.003]), N=1, rate=1000.0,
     ...                            duration=0.004, bin=0.002, patterns=np.ones((1, 1)))
-    >>> m[:, 0].tolist()
-    [-1.0, 0.0]
+    >>> t.tolist(), m[:, 0].tolist()       # silent bin: v̂ = −1; 2 spikes at r_f·bin = 2 expected: v̂ = +1
+    ([0.001, 0.003], [-1.0, 1.0])
     """
     if not bin > 0 or not duration > 0:
         raise ValueError(f"bin and duration must be > 0, got bin={bin}, duration={duration}")

@@ -6,7 +6,8 @@ State ``H(t) = [h_1(t) … h_s(t)] ∈ ℝ^{d×s}`` (``h_1`` oldest, ``h_s`` new
     h_s(t+1) = f(H(t))   [+ input]                      (start boundary)
     h_1(t) leaves through the open end boundary
 
-Input modes (see the brief, §1.7, for why all three exist):
+Input modes (all three are needed: only ``clamp`` and ``init`` reproduce the EMT history-dependent system
+exactly; ``additive`` is the RNN semantics, exact only for repeat-copy — see ``docs/waves.md``):
 
 * ``clamp``    — ``h_s(t+1) = u(t)`` while an input is present (``present[b, t]``), else ``f(H(t))``;
 * ``additive`` — ``h_s(t+1) = f(H(t)) + B u(t)`` (RNN semantics; ``B = I`` unless ``input_matrix`` given);

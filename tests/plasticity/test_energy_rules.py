@@ -199,3 +199,18 @@ def test_exports_and_doctests():
     import plasticity.energy as m
     res = doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert res.attempted >= 10 and res.failed == 0
+
+
+def test_gsemm_closed_forms_reject_mismatched_shapes():
+    import pytest
+    from plasticity import gsemm_phi_grad, gsemm_xi_grad
+    xi = torch.zeros(16, 4)
+    with pytest.raises(ValueError, match="sigma_f must be"):
+        gsemm_xi_grad(xi, torch.zeros(3, 15), torch.zeros(3, 4))          # used to return a (15, 4) tensor
+    with pytest.raises(ValueError, match="sigma_h must be"):
+        gsemm_xi_grad(xi, torch.zeros(3, 16), torch.zeros(2, 4))          # batch disagrees
+    with pytest.raises(ValueError, match="phi must be"):
+        gsemm_phi_grad(torch.zeros(5, 5), xi, torch.zeros(3, 16), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"s must be \(2, 16\)"):
+        gsemm_phi_grad(torch.zeros(2, 4, 4), torch.zeros(2, 16, 4), torch.zeros(3, 16), torch.zeros(2, 4))
+    assert gsemm_phi_grad(torch.zeros(4, 4), xi, torch.zeros(3, 16), torch.zeros(3, 4)).shape == (4, 4)
