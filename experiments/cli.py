@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_import_error(e))
     if args.help:
         print(f"python -m experiments run {exp.name} [--set KEY=VALUE ...] [--seed N] [--out DIR] "
-              f"[--device cpu|cuda] [--quick]\n\n{exp.help}\n\nsettings:\n{describe(exp.config)}")
+              f"[--overwrite] [--device cpu|cuda] [--quick]\n\n{exp.help}\n\nsettings:\n{describe(exp.config)}")
         return 0
     try:
         cfg = exp.config()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import types
 import typing
 from typing import Any, Iterable
@@ -108,6 +109,8 @@ def validate(cfg) -> None:
             raise ConfigError(f"{f.name}={value!r} is not one of {list(choices)}; pass e.g. --set {f.name}={choices[0]}")
         if value is None:
             continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name}={value!r} must be a finite number")
         if meta.get("positive") and isinstance(value, (int, float)) and not value > 0:
             raise ConfigError(f"{f.name}={value!r} must be > 0; pass a positive value with --set {f.name}=...")
         minimum = meta.get("minimum")

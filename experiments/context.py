@@ -110,7 +110,7 @@ class RunContext:
                overwrite: bool = False, quiet: bool = False) -> "RunContext":
         out = Path(out)
         if out.exists() and not overwrite:
-            raise FileExistsError(f"run folder {out} already exists; pass another --out or remove it")
+            raise FileExistsError(f"run folder {out} already exists; pass another --out, remove it, or add --overwrite")
         dev = resolve_device(device)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")

@@ -92,6 +92,19 @@ def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
     return torch.tensor(arr), f"{path.name} ({arr.shape[0]} patterns of {arr.shape[1]})"
 
 
+def max_pairwise_cosine(X: torch.Tensor) -> float:
+    """Largest cosine between two different rows of ``X`` (L, N): items closer than the rule's ``theta`` share
+    a hidden unit.
+
+    >>> max_pairwise_cosine(torch.tensor([[1., 1.], [1., -1.], [1., 0.9]]))
+    0.9986...
+    """
+    Xn = X / X.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    c = Xn @ Xn.T
+    c.fill_diagonal_(-1.0)
+    return float(c.max())
+
+
 def run(cfg: Config, ctx) -> dict:
     with cpu_threads(1):  # small per-step tensors: one intra-op thread is fastest
         return _run(cfg, ctx)
@@ -101,6 +114,11 @@ def _run(cfg: Config, ctx) -> dict:
     t0 = time.perf_counter()
     X, desc = load_sequence(cfg.data)                     # (L, N)
     L, N = X.shape
+    max_cos = max_pairwise_cosine(X)
+    if max_cos >= cfg.theta:
+        ctx.log(f"warning: two patterns of {desc} have cosine {max_cos:.3f} >= theta={cfg.theta}; the recruiting "
+                f"rule will store them in one hidden unit and the replay cannot separate them. Raise --set theta= "
+                f"above {max_cos:.3f} (or make the patterns less alike)")
     P = cfg.hidden_per_item * L
     g = ctx.generator()
     xi0 = torch.randn(N, P, generator=g, dtype=torch.float64) / N
@@ -148,6 +166,7 @@ def _run(cfg: Config, ctx) -> dict:
         "N": N,
         "hidden_units": P,
         "data": desc,
+        "max_pattern_cosine": max_cos,
         "distinct_units": len(set(units.tolist())) == L,
         "phi_superdiag_min": float(pm.diagonal(1).min()),
         "phi_off_max": float((pm - torch.diag_embed(pm.diagonal(1), 1)).abs().max()),

@@ -40,6 +40,8 @@ def test_typo_in_set_key_and_bad_values(capsys, tmp_path):
     assert "not one of ['float32', 'float64']" in _err(capsys)
     assert main(["run", "stream", "--set", "epochs", "--out", out]) == 2
     assert "key=value" in _err(capsys)
+    assert main(["run", "stream", "--set", "alpha_c=nan", "--out", out]) == 2
+    assert "alpha_c=nan must be a finite number" in _err(capsys)
     assert not (tmp_path / "r").exists()
 
 

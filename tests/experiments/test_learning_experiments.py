@@ -72,6 +72,21 @@ def test_stream_user_data_and_bad_files(tmp_path, capsys):
         assert not (tmp_path / "o").exists()
 
 
+def test_stream_warns_about_patterns_closer_than_theta(tmp_path, capsys):
+    seq = np.ones((3, 16))
+    seq[1, :8] = -1.0
+    seq[2] = seq[0]
+    seq[2, 0] = -1.0                                   # cosine 0.875 with pattern 0
+    path = tmp_path / "alike.npy"
+    np.save(path, seq)
+    out = tmp_path / "w"
+    assert cli.main(["run", "stream", "--set", f"data={path}", "--set", "theta=0.8", "--set", "epochs=1",
+                     "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "cosine 0.875 >= theta=0.8" in err and "--set theta=" in err
+    assert json.loads((out / "metrics.json").read_text())["max_pattern_cosine"] == 0.875
+
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "learning.md"
 
 
