@@ -189,7 +189,7 @@ def _figures(ctx, cfg, X, learner, units, pm, ov_learn, e_learn, t_rec, ov_rec, 
     side = int(round(math.sqrt(N)))
     xi = learner.xi.detach()
     if side * side == N:
-        fig, axes = plt.subplots(2, L, figsize=(1.1 * L, 2.6), squeeze=False)
+        fig, axes = plt.subplots(2, L, figsize=(1.1 * L, 3.0), squeeze=False)
         for k in range(L):
             axes[0, k].imshow(X[k].reshape(side, side).numpy(), cmap="gray_r", vmin=-1, vmax=1)
             col = xi[:, units[k]]
