@@ -23,7 +23,15 @@ from .model import GSEMM, State
 
 def fused_unsupported_reason(model: GSEMM, state: State, steps: int, method: str, record_every: int,
                              record, inputs) -> str | None:
-    """``None`` when the fused kernel applies, else why not."""
+    """``None`` when the fused kernel applies, else why not (a sentence, used in the ValueError of
+    ``backend="triton"``).
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> net = dsem(torch.eye(4, 2, dtype=torch.float64), cycle(2, dtype=torch.float64))
+    >>> fused_unsupported_reason(net, net.init_state(torch.ones(4)), 10, "rk4", 1, ("overlaps",), None)
+    "method='rk4': the fused kernel implements euler and split"
+    """
     why = subspace_eligible(model, inputs)
     if why:
         return why

@@ -38,14 +38,28 @@ from torch import Tensor
 from .kernels import SIGNALS, Dense, Subspace, subspace_eligible
 from .model import GSEMM, State
 
+#: the integration methods of :func:`simulate` (see the module docstring for their equations)
 METHODS = ("euler", "rk4", "split")
+#: the ``backend=`` choices of :func:`simulate`
 BACKENDS = ("auto", "dense", "subspace", "native", "triton")
 
 
 @dataclass
 class Trajectory:
     """Recorded signals, each ``(T, B, ...)`` with ``T = steps // record_every + 1`` samples
-    (the initial state included); ``t`` holds the sample times."""
+    (the initial state included); ``t`` holds the sample times :math:`t_j = j·k·dt`, k = ``record_every``.
+
+    A recorded signal is an attribute (``traj.overlaps``, ``traj.energy``, …; the names of
+    ``simulate(record=...)``); asking for one that was not recorded raises AttributeError saying how
+    to record it. ``method`` and ``backend`` say how it was computed.
+
+    >>> import torch
+    >>> tr = Trajectory(t=torch.arange(3.0), signals={"overlaps": torch.zeros(3, 1, 2)})
+    >>> tr.overlaps.shape
+    torch.Size([3, 1, 2])
+    >>> sorted(tr.signals)
+    ['overlaps']
+    """
 
     t: Tensor
     signals: dict = field(default_factory=dict)
@@ -65,7 +79,17 @@ def check_dt(model: GSEMM, dt: float, method: str) -> None:
     """Raise a ValueError when ``dt`` is non-positive or too large for the fastest time constant.
 
     Euler needs dt < T (stability of the leak needs dt < 2T; accuracy much less); RK4 is stable for
-    dt < 2.78 T, we allow dt ≤ 2.5 T.
+    dt < 2.78 T, we allow dt < 2.5 T. Here T = min(T_f, T_h) (T_f alone when T_h = 0). Also raises
+    for an unknown ``method``.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> net = dsem(torch.ones(4, 2), cycle(2), T_f=1.0)
+    >>> check_dt(net, 0.01, "euler")          # fine: returns None
+    >>> check_dt(net, 1.5, "euler")
+    Traceback (most recent call last):
+    ...
+    ValueError: dt=1.5 is too large for method='euler' with the fastest time constant 1.0: use dt < 1 (dt <= 0.01 for the accuracy used in the papers)
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
@@ -178,7 +202,7 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
              record_every: int = 1, record: Iterable[str] = ("overlaps",), inputs: Tensor | None = None,
              backend: str = "auto", progress: bool | str = False,
              cuda_graph: bool | None = None) -> tuple[State, Trajectory]:
-    """Integrate ``steps`` fixed steps of size ``dt`` from ``state``; return the final state and the
+    r"""Integrate ``steps`` fixed steps of size ``dt`` from ``state``; return the final state and the
     recorded :class:`Trajectory` (samples at t = 0, k·dt, 2k·dt, … with k = ``record_every``).
 
     ``inputs`` is an external current: ``None``, a constant ``(B, N)`` tensor, or ``(steps, B, N)``.
@@ -186,6 +210,30 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     ``record_every`` steps as one captured CUDA graph (same kernels, same results, no launch overhead).
     Runs under ``torch.no_grad()``; chunking is exact: ``simulate(s, n1 + n2)`` equals
     ``simulate(simulate(s, n1).state, n2)`` when ``n1`` is a multiple of ``record_every``.
+
+    Each step of ``method`` (``"euler"``, ``"rk4"``, ``"split"``; see the module docstring) advances
+    :math:`T_f\dot v = \sqrt{α_s}Ξσ_h(h) − v + I`, :math:`T_d\dot s = β_dσ_f(v) − s` (and h when
+    ``T_h > 0``) by ``dt``; ``dt`` must pass :func:`check_dt`. ``record`` names signals from
+    ``("v", "s", "hidden", "overlaps", "energy", "F", "S")``; ``backend`` is one of
+    ``("auto", "dense", "subspace", "native", "triton")``; ``progress`` shows a bar on a terminal.
+
+    Dtypes: the state must already have the network's dtype and device (build it with
+    :meth:`GSEMM.init_state`, which casts the cue); a float32 state for a float64 network raises a
+    ValueError rather than being cast, because the state is the network's own variable and a
+    silent cast would hide a precision mismatch (such a state never ran: the native backend refused it
+    and the others failed inside torch). The external
+    ``inputs`` are data and are cast to the state's dtype and device.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, decode, dsem, hadamard_patterns
+    >>> xi = hadamard_patterns(16, 3, dtype=torch.float64)
+    >>> net = dsem(xi, cycle(3, dtype=torch.float64), alpha_c=2.0, beta=5.0, T_d=2.0)
+    >>> final, traj = simulate(net, net.init_state(xi[:, 0]), steps=600, dt=0.05, record_every=5,
+    ...                        record=("overlaps", "energy"), backend="dense")
+    >>> traj.overlaps.shape, traj.energy.shape, traj.t[-1].item()
+    (torch.Size([121, 1, 3]), torch.Size([121, 1]), 30.0)
+    >>> decode(traj.overlaps[:, 0], 5 * 0.05).order[:4]
+    [0, 1, 2, 0]
     """
     record = tuple(record)
     bad = [r for r in record if r not in SIGNALS]
@@ -198,7 +246,15 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     check_dt(model, dt, method)
+    if not isinstance(state, tuple) or len(state) != 3 or not all(
+            isinstance(x, Tensor) for x in state[:2]):
+        raise ValueError("state must be a State(v, s, h); build it with model.init_state(cue)")
     v, s, h = state
+    for name, x in (("state.v", v), ("state.s", s), ("state.h", h)):
+        if x is not None and (x.dtype != model.xi.dtype or x.device != model.xi.device):
+            raise ValueError(f"{name} has dtype {x.dtype} on {x.device} but the network's weights are "
+                             f"{model.xi.dtype} on {model.xi.device}; build the state with "
+                             "model.init_state(cue), which casts the cue, or cast it yourself")
     if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
         raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
     if (h is None) != model.instantaneous:

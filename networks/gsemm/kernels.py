@@ -31,7 +31,19 @@ SIGNALS = ("v", "s", "hidden", "overlaps", "energy", "F", "S")
 
 
 class Dense:
-    """Full-space right-hand side of a :class:`~networks.gsemm.model.GSEMM` (any Lagrangians)."""
+    r"""Full-space right-hand side of a :class:`~networks.gsemm.model.GSEMM` (any Lagrangians).
+
+    ``fast`` returns :math:`\dot v = (\sqrt{α_s}Ξσ_h(h) − v + I)/T_f` (and :math:`\dot h` when
+    ``T_h > 0``), ``slow`` :math:`\dot s = (β_dσ_f(v) − s)/T_d`; O(NP) per call.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> k = Dense(dsem(torch.eye(4, 2), cycle(2), T_d=2.0))
+    >>> v, s = torch.zeros(1, 4), torch.ones(1, 4)
+    >>> dv, dh = k.fast(v, None, k.cross(s), None)
+    >>> dv.shape, dh, k.slow(v, s)
+    (torch.Size([1, 4]), None, tensor([[-0.5000, -0.5000, -0.5000, -0.5000]]))
+    """
 
     name = "dense"
 
@@ -91,7 +103,15 @@ class Dense:
 
 
 def subspace_eligible(model: GSEMM, inputs) -> str | None:
-    """``None`` if :class:`Subspace` applies to this model and input, else the reason it does not."""
+    """``None`` if :class:`Subspace` applies to this model and input, else the reason it does not.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem, lisem
+    >>> subspace_eligible(dsem(torch.eye(4, 2), cycle(2)), None) is None
+    True
+    >>> subspace_eligible(lisem(torch.eye(4, 2), cycle(2)), None)
+    'the feature layer is nonlinear (only identity features keep v in span(Ξ, v0, s0))'
+    """
     if not model.feature.is_identity:
         return "the feature layer is nonlinear (only identity features keep v in span(Ξ, v0, s0))"
     if model.xi.dim() != 2 or model.phi.dim() != 2:
@@ -103,7 +123,17 @@ def subspace_eligible(model: GSEMM, inputs) -> str | None:
 
 class Subspace:
     """Exact reduced-coordinate right-hand side (see the module docstring). Built from the initial
-    state; coordinates ``z, w`` have shape (B, P + 2)."""
+    state; coordinates ``z, w`` have shape (B, P + 2), with :math:`v = Q_bz`, :math:`s = Q_bw`,
+    :math:`Q_b = [Ξ, v_b(0), s_b(0)]`. Raises a ValueError when :func:`subspace_eligible` says no.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> v0, s0 = torch.tensor([[1., 2., 3., 4.]]), torch.zeros(1, 4)
+    >>> k = Subspace(dsem(torch.eye(4, 2), cycle(2)), v0, s0)
+    >>> z, w = k.to_coords(v0, s0)
+    >>> z.shape, torch.equal(k.to_full(z), v0)
+    (torch.Size([1, 4]), True)
+    """
 
     name = "subspace"
 

@@ -27,7 +27,25 @@ from torch import Tensor
 
 
 class Lagrangian:
-    """Base class: subclasses define ``value``, ``act`` and ``hess_vec``; names are used in configs."""
+    r"""Base class: subclasses define ``value``, ``act`` and ``hess_vec``; names are used in configs.
+
+    A subclass gives a convex :math:`L(x)`, its gradient :math:`σ(x) = ∇L(x)` and the Hessian-vector
+    product :math:`∇²L(x)\,u`; the base class derives the Legendre term :math:`xᵀσ(x) − L(x)` and
+    the quadratic form :math:`uᵀ∇²L(x)u` used by the energy and its dissipation. A GSEMM accepts
+    any instance (the learner's checkpoints restore the classes of this module).
+
+    >>> import torch
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Relu2(Lagrangian):                       # L = ½‖max(x, 0)‖²
+    ...     name = "relu2"
+    ...     def value(self, x): return 0.5 * x.clamp(min=0).square().sum(-1)
+    ...     def act(self, x): return x.clamp(min=0)
+    ...     def hess_vec(self, x, u): return (x > 0).to(x.dtype) * u
+    >>> x = torch.tensor([[-1.0, 2.0]])
+    >>> Relu2().legendre(x), Relu2().hess_quad(x, torch.ones(1, 2))
+    (tensor([2.]), tensor([1.]))
+    """
 
     name = "lagrangian"
 

@@ -80,7 +80,7 @@ def _lag_from(cfg: dict):
 
 
 class Learner:
-    """GSEMM + learning rule, streamed (see the module docstring).
+    r"""GSEMM + learning rule, streamed (see the module docstring).
 
     Parameters: ``model`` (a :class:`GSEMM`; its Ξ/Φ are the initial weights, shared or per stream),
     ``rule`` (:class:`~networks.gsemm.learning.RecruitingRule` or ``AuthorsRule``), ``dt``, ``batch``
@@ -90,12 +90,31 @@ class Learner:
     ``optimizer`` (a callable ``params -> torch.optim.Optimizer``: Δ goes through ``.grad``),
     ``differentiable`` (do not wrap in ``no_grad``), ``seed`` (the learner's generator).
 
+    Each step with presented pattern :math:`x_t` (B, N): ``clamp`` sets :math:`v ← x_t`,
+    :math:`s ← s + dt\,(β_dσ_f(v) − s)/T_d`; ``current`` takes one ``method`` step of the network with
+    input :math:`I = \mathrm{gain}·x_t`; then :math:`(ΔΞ, ΔΦ) = \mathrm{rule.update}(…)` is added to the
+    weights (or written into ``.grad`` for ``optimizer``). :attr:`model` is the network with the
+    current weights.
+
+    Dtypes: the weights (and so v, s and the monitors) keep the dtype and device of ``model``. A
+    stream chunk is data and is cast to them in :meth:`run` / :meth:`step` (a float32 chunk for a
+    float64 learner is upcast exactly; a float64 chunk for a float32 learner is rounded), the same
+    convention as :meth:`GSEMM.init_state`. The cast is kept rather than refused because ±1 patterns
+    are exact in every float dtype and the learner has always accepted, e.g., the float32 default of
+    :func:`~networks.gsemm.patterns.random_patterns` for a float64 network.
+
     >>> import torch
     >>> from networks.gsemm import dsem
-    >>> from networks.gsemm.learning import AuthorsRule
+    >>> from networks.gsemm.learning import AuthorsRule, RecruitingRule
     >>> net = dsem(torch.zeros(8, 4), torch.zeros(4, 4), T_f=0.008, T_d=0.4)
     >>> Learner(net, AuthorsRule(), dt=1e-3).input_mode
     'current'
+    >>> D = torch.float64
+    >>> lrn = Learner(dsem(torch.zeros(8, 4, dtype=D), torch.zeros(4, 4, dtype=D)), RecruitingRule(), dt=0.05)
+    >>> x = torch.tensor([1., -1., 1., 1., -1., 1., -1., -1.])             # float32 pattern
+    >>> lrn.run(x.repeat(5, 1, 1))                                          # (T=5, B=1, N=8)
+    >>> lrn.steps, lrn.v.dtype, lrn.rule_state.committed.tolist()
+    (5, torch.float64, [[True, False, False, False]])
     """
 
     def __init__(self, model: GSEMM, rule, *, dt: float, batch: int | None = None, input_mode: str | None = None,
@@ -208,7 +227,19 @@ class Learner:
 
     def run(self, chunk: Tensor, *, checkpoint: str | Path | None = None) -> None:
         """Feed a chunk ``(T, B, N)`` of the stream. With ``checkpoint``, Ctrl-C saves the state of the last
-        completed step there before re-raising."""
+        completed step there before re-raising.
+
+        The chunk is checked (shape, finite) and cast to the weights' dtype and device before any state
+        changes (see the class docstring: a float32 stream into a float64 learner is upcast exactly).
+        ``run(a ++ b)`` equals ``run(a); run(b)``.
+
+        >>> import torch
+        >>> from networks.gsemm import dsem
+        >>> from networks.gsemm.learning import RecruitingRule
+        >>> lrn = Learner(dsem(torch.zeros(4, 2), torch.zeros(2, 2)), RecruitingRule(), dt=0.1)
+        >>> lrn.run(torch.ones(3, 1, 4)); lrn.steps
+        3
+        """
         chunk = self._check_chunk(chunk)
         T = chunk.shape[0]
         k = self.monitor_every

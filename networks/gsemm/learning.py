@@ -84,15 +84,52 @@ class RecruitState(NamedTuple):
 
 @dataclass(frozen=True)
 class RecruitingRule:
-    """Recruiting contrastive energy rule (module docstring). Parameters: ``eta_xi``, ``eta_phi``
-    (rates per unit time), ``theta`` (cosine needed to reuse a committed unit), ``tau_y`` (lag of the
-    hidden trace), ``beta_z`` (inverse temperature of the delayed code), ``phi_max`` (soft upper bound),
-    ``pre_code`` (``"sharp"``: softmax-gated delayed code; ``"linear"``: the plain normalised overlap
-    ξ_μ·s/(β_d√α_s‖ξ_μ‖²), i.e. the energy gradient's own presynaptic factor — an ablation).
-    Input mode: ``clamp`` (teacher forcing, v = x).
+    r"""Recruiting contrastive energy rule: "[−∂E/∂W]_target − [−∂E/∂W]_free" with a one-hot target.
 
-    >>> RecruitingRule(theta=0.6).theta
-    0.6
+    Input mode ``clamp`` (teacher forcing: v = x, the presented pattern (B, N); s is the delayed
+    population after the step). One call of :meth:`update` with step ``dt`` computes:
+
+    * target ŷ (one-hot, :meth:`target`): the committed unit μ with the largest cosine
+      :math:`ξ_μ·x/(‖ξ_μ‖‖x‖) ≥ θ`, else the first free unit, which becomes committed;
+    * free relaxed code :math:`σ = σ_h(\sqrt{α_s}Ξᵀx)` and state :math:`\hat v = \sqrt{α_s}Ξσ`;
+    * Ξ (static-energy gradient, α_c term dropped):
+
+      .. math:: ΔΞ = η_ξ\,dt\,\sqrt{α_s}\,(x ŷᵀ − \hat v σᵀ),
+
+      except that a newly recruited unit ν is imprinted at once, :math:`ξ_ν ← x/\sqrt{α_s}` (the fixed
+      point of the rule above; with shared Ξ the streams' imprints are averaged);
+    * Φ (contrastive −∂E/∂Φ with a sharp delayed code and soft bounds in [0, φ_max]):
+
+      .. math::
+
+          z_μ = \mathrm{softmax}(β_z Ξᵀs)_μ\;\mathrm{clip}\!\Big(\frac{ξ_μ·s}{β_d\sqrt{α_s}‖ξ_μ‖²}, 0, 1\Big),
+          \qquad D = η_φ\,α_c\,dt\; z\,(ŷ − \bar y)ᵀ,
+
+          ΔΦ = (φ_{max} − Φ)\,[D]^+ + Φ\,[D]^- ,
+
+      (``pre_code="linear"`` drops the softmax factor of z: the energy gradient's own presynaptic factor,
+      an ablation);
+    * the lagging hidden trace :math:`\bar y ← \bar y + (dt/τ_y)(ŷ − \bar y)`.
+
+    Parameters: ``eta_xi`` η_ξ, ``eta_phi`` η_φ (rates per unit time), ``theta`` θ (cosine needed to
+    reuse a committed unit, in [−1, 1]), ``tau_y`` τ_y (lag of the hidden trace), ``beta_z`` β_z
+    (inverse temperature of the delayed code), ``phi_max`` φ_max (soft upper bound), ``pre_code``
+    (``"sharp"`` or ``"linear"``). Rates, τ_y, β_z and φ_max must be positive and finite (ValueError).
+    The rule is pure: it returns ``(ΔΞ, ΔΦ, new_state)`` and the :class:`~networks.gsemm.learner.Learner`
+    applies them. The module docstring explains the choices.
+
+    >>> import torch
+    >>> from networks.gsemm import dsem
+    >>> D = torch.float64
+    >>> x = torch.tensor([[1., -1., 1., 1., -1., 1., -1., -1.]], dtype=D)       # one stream, N = 8
+    >>> net = dsem(torch.zeros(8, 3, dtype=D), torch.zeros(3, 3, dtype=D), alpha_s=4.0)
+    >>> rule = RecruitingRule(theta=0.6)
+    >>> st = rule.init_state(net, 1)
+    >>> dxi, dphi, st = rule.update(net, x, None, torch.zeros(1, 8, dtype=D), st, 0.05)
+    >>> st.committed.tolist(), torch.equal(dxi[:, 0], x[0] / 2)   # unit 0 recruited, ξ_0 = x/√α_s
+    ([[True, False, False]], True)
+    >>> float(dphi.abs().max())          # s = 0: no delayed memory, so no transition is learned yet
+    0.0
     """
 
     eta_xi: float = 2.0
@@ -186,12 +223,31 @@ class AuthorsState(NamedTuple):
 
 @dataclass(frozen=True)
 class AuthorsRule:
-    """The GSEMM authors' contrastive rule, faithful (module docstring). ``T_lxi``, ``T_lphi``: learning
+    r"""The GSEMM authors' contrastive rule, faithful. ``T_lxi``, ``T_lphi``: learning
     time constants; ``c_xi``: Hebbian factor (None = their 1 + √α_s). Input mode: ``current`` (the
     pattern added raw to dv/dt, gain 1).
 
-    >>> AuthorsRule().T_lphi
-    15.0
+    With the presented pattern x, the state before the step (v₀, s₀) and after it (v, s):
+
+    .. math::
+
+        ŷ = σ_h(\sqrt{α_s}Ξᵀx),\qquad σ = σ_h(\sqrt{α_s}Ξᵀv₀ + α_cΦᵀΞᵀs₀),
+
+        ΔΞ = \frac{dt}{T_{lξ}}\big(c_ξ\,xŷᵀ − \sqrt{α_s}\,vσᵀ + α_c\,s\,(Φ(ŷ − σ))ᵀ\big),\qquad
+        ΔΦ = \frac{dt}{T_{lφ}}\,α_c\,\big((Ξ + ΔΞ)ᵀs\big)(ŷ − σ)ᵀ .
+
+    ``T_lxi`` and ``T_lphi`` must be positive and finite (ValueError). Pure: returns
+    ``(ΔΞ, ΔΦ, new_state)``; the state only counts steps.
+
+    >>> import torch
+    >>> from networks.gsemm import dsem
+    >>> D = torch.float64
+    >>> net = dsem(torch.zeros(8, 2, dtype=D), torch.zeros(2, 2, dtype=D), T_f=0.008, T_d=0.4)
+    >>> rest = net.init_state(torch.zeros(8, dtype=D))
+    >>> rule = AuthorsRule()
+    >>> dxi, dphi, st = rule.update(net, torch.ones(1, 8, dtype=D), rest, rest, rule.init_state(net, 1), 1e-3)
+    >>> dxi[0].tolist(), float(dphi.abs().max()), st.steps.tolist()   # ŷ = σ = (½, ½), c_ξ = 2
+    ([0.001, 0.001], 0.0, [1])
     """
 
     T_lxi: float = 1.0
@@ -225,6 +281,7 @@ class AuthorsRule:
         return dxi, (dt / self.T_lphi) * gphi, AuthorsState(state.steps + 1)
 
 
+#: the rule classes by ``name``: :meth:`Learner.load` rebuilds a checkpoint's rule from here (see :func:`register_rule`)
 RULES = {"recruiting": RecruitingRule, "authors": AuthorsRule}
 
 #: what :class:`~networks.gsemm.learner.Learner` calls on a rule (``reset_transient(state)`` is optional)
@@ -289,6 +346,8 @@ def free_recall(model: GSEMM, patterns: Tensor, *, steps: int, dt: float, record
     The visited item at a sample is :math:`\arg\max_k x_kᵀv` over the true patterns ``patterns``
     (B, N, L) (not the learned columns); runs shorter than ``min_dwell`` samples are merged. Returns the
     per-stream orders and the overlaps (T, B, L). A stream succeeds when its order is ``[0, 1, …, L−1]``.
+    ``patterns`` are data and are cast to the network's dtype and device (a float32 stream for a float64
+    network is upcast exactly); the simulation uses the ``dense`` backend with ``method``.
 
     >>> import torch
     >>> from networks.gsemm import dsem, chain, hadamard_patterns

@@ -52,7 +52,16 @@ from .linalg import phi_m, phi_t, xi_m, xi_t
 
 class State(NamedTuple):
     """Dynamic state: features ``v`` (B, N), slow population ``s`` (B, N), hidden ``h`` (B, P) or
-    ``None`` when the hidden layer is instantaneous (``T_h = 0``)."""
+    ``None`` when the hidden layer is instantaneous (``T_h = 0``).
+
+    A named tuple, so ``v, s, h = state`` works. Build it with :meth:`GSEMM.init_state`, which checks
+    shapes and casts the cue to the weights' dtype and device.
+
+    >>> import torch
+    >>> st = State(torch.ones(2, 4), torch.zeros(2, 4))
+    >>> st.v.shape, st.h is None
+    (torch.Size([2, 4]), True)
+    """
 
     v: Tensor
     s: Tensor
@@ -80,11 +89,35 @@ def _as_coef(name: str, x):
 
 @dataclass(frozen=True, eq=False)
 class GSEMM:
-    """A GSEMM network (see the module docstring for the equations).
+    r"""A GSEMM network (the module docstring derives the equations).
+
+    .. math::
+
+        T_f \dot v = \sqrt{α_s}\,Ξ\,σ_h(h) − v + I,\quad
+        T_h \dot h = \sqrt{α_s}\,Ξᵀσ_f(v) + α_c\,ΦᵀΞᵀ s − h,\quad
+        T_d \dot s = β_d\,σ_f(v) − s,
+
+        E = [vᵀσ_f − L_f] + [hᵀσ_h − L_h] − \sqrt{α_s}\,σ_fᵀΞσ_h − α_c\,sᵀΞΦσ_h − σ_fᵀI
+
+    (with ``T_h = 0``: :math:`h = \sqrt{α_s}Ξᵀσ_f(v) + α_cΦᵀΞᵀs` and
+    :math:`E = [vᵀσ_f − L_f] − L_h(h) − σ_fᵀI`).
 
     Parameters: ``xi`` Ξ (N, P) or (B, N, P); ``phi`` Φ (P, P) or (B, P, P); ``feature`` / ``hidden``
     Lagrangians; ``alpha_s``, ``alpha_c`` interaction strengths; ``beta_d`` delay gain; ``T_f``,
-    ``T_h``, ``T_d`` time constants (``T_h = 0`` for an instantaneous hidden layer).
+    ``T_h``, ``T_d`` time constants (``T_h = 0`` for an instantaneous hidden layer). Ξ and Φ must be
+    finite floating-point tensors of one dtype and device; bad shapes or values raise a ValueError
+    naming the field. Frozen: use :meth:`replace` for changed weights. The factories :func:`dsem`,
+    :func:`lisem` and :func:`dense_polynomial` pick the Lagrangians.
+
+    >>> import torch
+    >>> from networks.gsemm import LogSumExp, Quadratic, cycle, hadamard_patterns
+    >>> xi = hadamard_patterns(8, 3, dtype=torch.float64)
+    >>> net = GSEMM(xi, cycle(3, dtype=torch.float64), Quadratic(), LogSumExp(4.0), alpha_c=2.0, T_d=10.0)
+    >>> net.N, net.P, net.instantaneous, net.transition_ratio()
+    (8, 3, True, 0.5)
+    >>> st = net.init_state(xi[:, 0])
+    >>> net.flow(st).v.shape, net.energy(st).shape
+    (torch.Size([1, 8]), torch.Size([1]))
     """
 
     xi: Tensor
@@ -157,7 +190,18 @@ class GSEMM:
     # ------------------------------------------------------------------------------------------ state
     def init_state(self, v0: Tensor, s0: Tensor | None = None, h0: Tensor | None = None) -> State:
         """Initial state from a cue ``v0`` (B, N) (or (N,)); ``s0`` defaults to 0 and ``h0`` to the
-        instantaneous hidden input when ``T_h > 0``."""
+        instantaneous hidden input when ``T_h > 0``.
+
+        The cue is data: ``v0`` and ``s0`` are cast to the weights' dtype and device (a float32 cue
+        for a float64 network is upcast exactly), so the returned state always matches the network,
+        as :func:`~networks.gsemm.integrate.simulate` requires. Shapes and finiteness are checked.
+
+        >>> import torch
+        >>> from networks.gsemm import cycle, dsem
+        >>> net = dsem(torch.eye(4, 2, dtype=torch.float64), cycle(2, dtype=torch.float64))
+        >>> net.init_state(torch.ones(4)).v.dtype
+        torch.float64
+        """
         v0 = self._check_vec("v0", v0)
         s0 = torch.zeros_like(v0) if s0 is None else self._check_vec("s0", s0, batch=v0.shape[0])
         if self.instantaneous:
@@ -268,12 +312,28 @@ def dsem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, beta: float = 1.0
          T_f: float = 1.0, T_d: float = 20.0, T_h: float = 0.0) -> GSEMM:
     r"""DSEM / EDEN: identity features, softmax hidden layer (exponential capacity).
 
-    :math:`T_f\dot v = \sqrt{α_s}Ξ\,\mathrm{softmax}(βh) − v`, :math:`h = \sqrt{α_s}Ξᵀv + α_cΦᵀΞᵀs`,
-    :math:`E = ½‖v‖² − β^{-1}\log\sum_μ e^{βh_μ}`.
+    :math:`T_f\dot v = \sqrt{α_s}Ξ\,\mathrm{softmax}(βh) − v + I`, :math:`T_d\dot s = β_d v − s`, with
+    :math:`h = \sqrt{α_s}Ξᵀv + α_cΦᵀΞᵀs` (``T_h = 0``) or :math:`T_h\dot h = \sqrt{α_s}Ξᵀv + α_cΦᵀΞᵀs − h`.
+    The energy implemented by :meth:`GSEMM.energy` is, for ``T_h > 0``,
+
+    .. math::
+
+        E = ½‖v‖² + \big[hᵀ\mathrm{softmax}(βh) − β^{-1}\log\textstyle\sum_μ e^{βh_μ}\big]
+            − \sqrt{α_s}\,vᵀΞ\,\mathrm{softmax}(βh) − α_c\,sᵀΞΦ\,\mathrm{softmax}(βh) − vᵀI ,
+
+    and for ``T_h = 0`` (h algebraic, the bracket and the two coupling terms combine into −L_h(h))
+
+    .. math::
+
+        E(v; s) = ½‖v‖² − β^{-1}\log\sum_μ \exp\!\big(β[\sqrt{α_s}Ξᵀv + α_cΦᵀΞᵀs]_μ\big) − vᵀI ,
+
+    so the delayed term :math:`−α_c\,sᵀΞΦσ_h` is inside the log-sum-exp. ``beta`` is the softmax
+    inverse temperature β; the other arguments are those of :class:`GSEMM`.
 
     >>> import torch; from networks.gsemm import cycle
-    >>> dsem(torch.ones(4, 2), cycle(2)).P
-    2
+    >>> net = dsem(torch.ones(4, 2), cycle(2), beta=2.0)
+    >>> net.P, net.hidden.beta
+    (2, 2.0)
     """
     return GSEMM(xi, phi, Quadratic(), LogSumExp(beta), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
 
@@ -305,11 +365,19 @@ def dense_polynomial(xi: Tensor, phi: Tensor, *, degree: int = 3, scale: float |
     return GSEMM(xi, phi, Quadratic(), Polynomial(degree, kappa), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
 
 
+#: the factories by name, as used by :func:`make_model` and the experiments' ``model=`` setting
 MODELS = {"dsem": dsem, "lisem": lisem, "dense_polynomial": dense_polynomial}
 
 
 def make_model(name: str, xi: Tensor, phi: Tensor, **kwargs) -> GSEMM:
-    """Build a model by name (``dsem``, ``lisem``, ``dense_polynomial``); unknown names raise."""
+    """Build a model by name (``dsem``, ``lisem``, ``dense_polynomial``: the keys of :data:`MODELS`);
+    ``kwargs`` go to that factory. Unknown names raise a ValueError listing the choices.
+
+    >>> import torch
+    >>> from networks.gsemm import chain
+    >>> make_model("lisem", torch.ones(4, 3), chain(3), gain=2.0).feature
+    LogCosh(gain=2.0)
+    """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
     return MODELS[name](xi, phi, **kwargs)
