@@ -18,11 +18,12 @@ True
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from .patterns import _count
 
 
 def _check_labels(name: str, labels) -> None:
@@ -71,15 +72,7 @@ def _runs(labels: Tensor):
 
 
 def _check_min_dwell(min_dwell) -> int:
-    if isinstance(min_dwell, bool):
-        raise ValueError(f"min_dwell must be an integer >= 1 (samples), got {min_dwell!r}")
-    try:
-        n = operator.index(min_dwell)
-    except TypeError:
-        raise ValueError(f"min_dwell must be an integer >= 1 (samples), got {min_dwell!r}") from None
-    if n < 1:
-        raise ValueError(f"min_dwell must be an integer >= 1 (samples; 1 = no smoothing), got {n}")
-    return n
+    return _count("min_dwell (samples; 1 = no smoothing)", min_dwell)
 
 
 def smooth_labels(labels: Tensor, min_dwell: int = 1) -> Tensor:

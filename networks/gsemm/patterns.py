@@ -189,12 +189,7 @@ def cycles(*groups: Iterable[int], P: int | None = None, **kw) -> Tensor:
         if not g:
             raise ValueError("cycles: every group must hold at least one memory index, got an empty group")
         for m in g:
-            if isinstance(m, bool):
-                raise ValueError(f"cycles: memory indices must be integers, got {m!r}")
-            try:
-                m = operator.index(m)
-            except TypeError:
-                raise ValueError(f"cycles: memory indices must be integers, got {m!r}") from None
+            m = _count("cycles: a memory index", m, minimum=0)
             if m in seen:
                 raise ValueError(f"cycles: the groups must be disjoint, memory {m} appears more than once "
                                  f"in {groups}")

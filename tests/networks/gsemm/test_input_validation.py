@@ -76,7 +76,7 @@ def test_cycles_rejects_no_group_and_empty_group():
         cycles()
     with pytest.raises(ValueError, match="empty group"):
         cycles([0, 1], [])
-    with pytest.raises(ValueError, match="integers"):
+    with pytest.raises(ValueError, match="memory index must be an integer"):
         cycles([0, 1.5])
 
 
