@@ -43,7 +43,7 @@ from torch import Tensor
 from plasticity import to_grad
 
 from . import lagrangians
-from .integrate import check_dt, step as _integrate_step
+from .integrate import _progress_bar, check_dt, step as _integrate_step
 from .kernels import Dense
 from .learning import RULES, check_rule
 from .model import GSEMM, State
@@ -225,9 +225,10 @@ class Learner:
         self.run(x[None])
         return self.state
 
-    def run(self, chunk: Tensor, *, checkpoint: str | Path | None = None) -> None:
+    def run(self, chunk: Tensor, *, checkpoint: str | Path | None = None, progress: bool | str = False) -> None:
         """Feed a chunk ``(T, B, N)`` of the stream. With ``checkpoint``, Ctrl-C saves the state of the last
-        completed step there before re-raising.
+        completed step there before re-raising. ``progress`` (True or a description) shows a bar over the
+        chunk's steps on a terminal (as :func:`~networks.gsemm.simulate` does).
 
         The chunk is checked (shape, finite) and cast to the weights' dtype and device before any state
         changes (see the class docstring: a float32 stream into a float64 learner is upcast exactly).
@@ -247,6 +248,7 @@ class Learner:
         n_rec = 0 if first >= T else (T - 1 - first) // k + 1
         bufs: dict = {}
         done = 0                           # samples recorded so far in this chunk
+        bar = _progress_bar(progress if progress is not True else "learning", T)
         try:
             ctx = torch.enable_grad() if self.differentiable else torch.no_grad()
             with ctx:
@@ -255,11 +257,16 @@ class Learner:
                         self._record(bufs, (i - first) // k, n_rec)
                         done += 1
                     self._one(chunk[i])
+                    if bar is not None:
+                        bar.update(1)
         except KeyboardInterrupt:
             self._flush(bufs, done)        # only the samples of completed steps
             if checkpoint is not None:
                 self.save(checkpoint)
             raise
+        finally:
+            if bar is not None:
+                bar.close()
         self._flush(bufs, done)
 
     def _one(self, x: Tensor) -> None:

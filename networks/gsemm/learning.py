@@ -4,7 +4,7 @@ and free recall.
 Both rules take one integration step's worth of information and return ``(ΔΞ, ΔΦ, new_rule_state)``;
 they never mutate (the :class:`~networks.gsemm.learner.Learner` applies Δ, or writes −Δ into ``.grad``).
 
-:class:`AuthorsRule` — the contrastive rule of the authors' code (gsemm.md §2.2), faithful:
+:class:`AuthorsRule` — the contrastive rule of the GSEMM authors' released code (Karuvally et al., ICML 2023), faithful:
 
 .. math::
     T_{lξ}\dot Ξ = c_ξ xŷᵀ − \sqrt{α_s} vσᵀ + α_c s(Φ(ŷ−σ))ᵀ,\qquad T_{lφ}\dot Φ = α_c(Ξ_{new}ᵀs)(ŷ−σ)ᵀ,

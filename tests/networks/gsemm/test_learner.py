@@ -294,3 +294,15 @@ def test_authors_rule_update_matches_plasticity_authors_rule():
 
 def xi_t_(xi, v):
     return torch.einsum("bn,bnp->bp", v, xi)
+
+
+def test_run_progress_bar_on_a_terminal(monkeypatch, capsys):
+    import sys
+    from networks.gsemm import Learner, RecruitingRule, dsem
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    lrn = Learner(dsem(torch.zeros(4, 2), torch.zeros(2, 2)), RecruitingRule(), dt=0.1)
+    lrn.run(torch.ones(5, 1, 4), progress="feeding")
+    assert lrn.steps == 5 and "feeding" in capsys.readouterr().err
+    lrn.run(torch.ones(2, 1, 4))                      # default: no bar
+    assert "feeding" not in capsys.readouterr().err and lrn.steps == 7
