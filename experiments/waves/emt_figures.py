@@ -66,7 +66,7 @@ def training_figure(runs: list[dict]):
     import matplotlib.pyplot as plt
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
     for r in runs:
-        lab = f"{r['task']} L2={r['l2']:g}"
+        lab = f"{r['task']} L2={r['l2']:g}" + (f" s{r['seed']}" if "seed" in r else "")
         st, lo = zip(*r["history"]["loss"])
         a1.semilogy(st, lo, label=lab, lw=1)
         st, ac = zip(*r["history"]["acc"])
@@ -79,19 +79,38 @@ def training_figure(runs: list[dict]):
     return fig
 
 
-def table_figure(rows: list[dict]):
-    """Test bit accuracy at the test horizon per task and L2 (the EMT-table pattern)."""
+def table_figure(cells: list[dict]):
+    """Test bit accuracy at the test horizon per task and L2 (the EMT-table pattern).
+
+    ``cells`` are :func:`experiments.waves.emt.aggregate_cells` rows: solid bars are the mean over seeds of the
+    final model's accuracy, hatched bars (when checkpoints were taken) the mean of each seed's best kept
+    checkpoint (the paper's statistic).
+    """
     import matplotlib.pyplot as plt
-    tasks = sorted({r["task"] for r in rows}, key=[r["task"] for r in rows].index)
-    l2s = sorted({r["l2"] for r in rows})
+    tasks = sorted({c["task"] for c in cells}, key=[c["task"] for c in cells].index)
+    l2s = sorted({c["l2"] for c in cells})
+    has_best = any(c.get("test_acc_best_ckpt_mean") is not None for c in cells)
     fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(tasks), 3))
     w = 0.8 / max(len(l2s), 1)
+
+    def val(t, l2, key):
+        v = next((c.get(key) for c in cells if c["task"] == t and c["l2"] == l2), None)
+        return float("nan") if v is None else v
+
     for j, l2 in enumerate(l2s):
-        vals = [next((r["test_acc"] for r in rows if r["task"] == t and r["l2"] == l2), float("nan")) for t in tasks]
-        ax.bar([i + j * w for i in range(len(tasks))], vals, width=w, label=f"L2={l2:g}")
+        xs = [i + j * w for i in range(len(tasks))]
+        bars = ax.bar(xs, [val(t, l2, "test_acc_mean") for t in tasks], width=w * (0.5 if has_best else 1),
+                      label=f"L2={l2:g}", align="edge" if has_best else "center")
+        if has_best:
+            ax.bar([x + w * 0.5 for x in xs], [val(t, l2, "test_acc_best_ckpt_mean") for t in tasks], width=w * 0.5,
+                   align="edge", color=bars[0].get_facecolor(), alpha=0.5, hatch="//")
     ax.axhline(0.5, color="0.5", ls="--", lw=0.8)
-    ax.set_xticks([i + w * (len(l2s) - 1) / 2 for i in range(len(tasks))], tasks, fontsize=7)
+    ax.axhline(0.94, color="tab:green", ls=":", lw=0.8)
+    ax.set_xticks([i + w * (len(l2s) - 1) / 2 + (w / 2 if has_best else 0) for i in range(len(tasks))], tasks,
+                  fontsize=7)
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("test bit accuracy")
+    ax.set_ylabel("test bit accuracy (mean over seeds)")
+    ax.set_title("solid: final model; hatched: best of the kept checkpoints" if has_best else "final model",
+                 fontsize=7)
     ax.legend(fontsize=7)
     return fig
