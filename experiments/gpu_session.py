@@ -41,7 +41,7 @@ PY = sys.executable
 ENV_SCRIPT = ("import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, "
               "'| triton', triton.__version__, '| cuda', torch.version.cuda); "
               "print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'NO CUDA DEVICE')")
-WHEEL_PACKAGES = ("pytest", "hypothesis", "einops", "tqdm")
+WHEEL_PACKAGES = ("pytest", "hypothesis", "einops", "tqdm", "matplotlib")
 
 
 @dataclass(frozen=True)
