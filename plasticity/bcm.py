@@ -34,6 +34,11 @@ class BCM(Rule):
     :math:`\tau_\theta`. Shared weight: the update is averaged/summed over streams, each stream keeping its
     own threshold. ``theta0`` is the initial threshold.
 
+    **Stability.** The selective fixed point is stable only when the threshold tracks :math:`y^2` faster than
+    the weights move: :math:`\tau_\theta \ll 1/(\eta\,\langle x^2\rangle\,\theta)` (a slow threshold
+    makes the response oscillate around the fixed point, or diverge). The defaults (:math:`\eta = 1`,
+    :math:`\tau_\theta = 0.1`) satisfy it for inputs and responses of order 1.
+
     For a linear neuron shown two orthogonal patterns with probability 1/2 each, the stable fixed point is
     selective: the response to one pattern is :math:`1/p = 2`, to the other 0.
 
@@ -47,7 +52,7 @@ class BCM(Rule):
     """
 
     eta: float = 1.0
-    tau_theta: float = 1.0
+    tau_theta: float = 0.1
     theta0: float = 0.0
 
     def __post_init__(self) -> None:

@@ -27,7 +27,7 @@ class Modulated(Rule):
     r"""Eligibility trace :math:`e` driven by an inner rule's Δ, turned into weight change by a modulator.
 
     .. math::
-        \tau_e \frac{de}{dt} = -e + \sum_k \Delta W^{rule}_k\,\delta(t - t_k), \qquad
+        \frac{de}{dt} = -\frac{e}{\tau_e} + \sum_k \Delta W^{rule}_k\,\delta(t - t_k), \qquad
         \frac{dW}{dt} = \eta\, M(t)\, e
 
     One step: :math:`e \leftarrow e\,e^{-dt/\tau_e} + \Delta W^{rule}` (the inner rule evaluated per

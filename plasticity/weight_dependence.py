@@ -39,7 +39,7 @@ class Additive(Rule):
     .. math::
         \Delta W = \mathrm{clip}\big(W + \Delta W_{rule},\ w_{min},\ w_{max}\big) - W
 
-    The size of the inner update does not depend on :math:`W` (van Rossum et al. 2000; Gütig et al. 2003,
+    The size of the inner update does not depend on :math:`W` (Song, Miller & Abbott 2000; Gütig et al. 2003,
     :math:`\mu = 0`); weights that start inside the bounds never leave them. Note that :class:`Sum` of
     several bounded rules can still step outside — clip the total with ``apply(..., bounds=...)``.
     ``state`` is the inner rule's state.
@@ -81,12 +81,16 @@ class Multiplicative(Rule):
     the distance to the bound they move towards:
 
     .. math::
-        \Delta W = (w_{max} - W)^{\mu}\,\Delta W^+ + (W - w_{min})^{\mu}\,\Delta W^-
+        \Delta W = \Big(\frac{w_{max} - W}{w_{max} - w_{min}}\Big)^{\mu_+}\Delta W^+
+                  + \Big(\frac{W - w_{min}}{w_{max} - w_{min}}\Big)^{\mu_-}\Delta W^-
 
-    ``mu = 1`` (default) is the multiplicative rule of van Rossum et al. (2000) / Rubin et al. (2001);
-    ``mu = 0`` is additive without clipping. Distances are clamped at 0 before the power. With :math:`\mu=1`
-    and per-step inner updates of magnitude below 1, a weight in :math:`[w_{min}, w_{max}]` stays inside.
-    ``state`` is the inner rule's state.
+    (normalised distances, as in Gütig et al. 2003, so the factors lie in [0, 1] whatever the bounds).
+    ``mu`` sets both exponents; ``mu_plus`` / ``mu_minus`` override one. ``mu = 1`` (default) is the fully
+    multiplicative rule (Rubin, Lee & Sompolinsky 2001; Gütig et al. 2003 with μ = 1); ``mu = 0`` is additive
+    without clipping (Song, Miller & Abbott 2000); ``mu_plus=0, mu_minus=1`` is van Rossum, Bi & Turrigiano
+    (2000): weight-independent potentiation, depression proportional to the weight. Distances are clamped
+    at 0 before the power. With exponents ≥ 1 and per-step inner updates smaller than the bound interval, a
+    weight in :math:`[w_{min}, w_{max}]` stays inside. ``state`` is the inner rule's state.
 
     >>> import torch
     >>> from plasticity import Hebb
@@ -101,24 +105,35 @@ class Multiplicative(Rule):
     w_min: float = 0.0
     w_max: float = 1.0
     mu: float = 1.0
+    mu_plus: float | None = None
+    mu_minus: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_rule(self.rule)
         _check_bounds(self.w_min, self.w_max)
-        _finite_real("mu", self.mu)
-        if self.mu < 0:
-            raise ValueError(f"mu must be >= 0; got {self.mu!r}")
+        for name in ("mu", "mu_plus", "mu_minus"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            _finite_real(name, v)
+            if v < 0:
+                raise ValueError(f"{name} must be >= 0; got {v!r}")
         object.__setattr__(self, "signals", tuple(getattr(self.rule, "signals", ())))
 
     def init_state(self, weight: Tensor, batch: int | None = None):
         return self.rule.init_state(weight, batch)
 
     def _factors(self, weight: Tensor):
-        up = (self.w_max - weight).clamp(min=0)
-        down = (weight - self.w_min).clamp(min=0)
-        if self.mu != 1.0:
-            up, down = up**self.mu, down**self.mu
+        span = self.w_max - self.w_min
+        up = ((self.w_max - weight) / span).clamp(min=0)
+        down = ((weight - self.w_min) / span).clamp(min=0)
+        mp = self.mu if self.mu_plus is None else self.mu_plus
+        mm = self.mu if self.mu_minus is None else self.mu_minus
+        if mp != 1.0:
+            up = up**mp
+        if mm != 1.0:
+            down = down**mm
         return up, down
 
     def delta_parts(self, weight: Tensor, pre: Tensor, post: Tensor, state, dt: float, **signals):

@@ -214,3 +214,25 @@ def test_gsemm_closed_forms_reject_mismatched_shapes():
     with pytest.raises(ValueError, match=r"s must be \(2, 16\)"):
         gsemm_phi_grad(torch.zeros(2, 4, 4), torch.zeros(2, 16, 4), torch.zeros(3, 16), torch.zeros(2, 4))
     assert gsemm_phi_grad(torch.zeros(4, 4), xi, torch.zeros(3, 16), torch.zeros(3, 4)).shape == (4, 4)
+
+
+def test_contrastive_keeps_each_phase_state_with_its_phase():
+    """Contrastive(PairSTDP) with different free and target spike trains: every phase's traces evolve as a
+    separate PairSTDP run on that phase's spikes (a swapped state would mix the two)."""
+    from plasticity import PairSTDP
+    inner = PairSTDP(a_plus=0.01, a_minus=0.012, tau_plus=5.0, tau_minus=7.0)
+    rule = Contrastive(rule=inner)
+    w = torch.zeros(1, 1, dtype=torch.float64)
+    g = torch.Generator().manual_seed(3)
+    spikes = (torch.rand(40, 4, generator=g) < 0.3).double()      # free pre, free post, target pre, target post
+    s, s_free, s_tgt = rule.init_state(w), inner.init_state(w), inner.init_state(w)
+    for t in range(40):
+        fp, fq, tp, tq = (spikes[t, k].reshape(1, 1) for k in range(4))
+        dw, s = rule.delta(w, fp, fq, s, 1.0, target_pre=tp, target_post=tq)
+        d_free, s_free = inner.delta(w, fp, fq, s_free, 1.0)
+        d_tgt, s_tgt = inner.delta(w, tp, tq, s_tgt, 1.0)
+        assert torch.allclose(dw, d_tgt - d_free, rtol=0, atol=1e-15)
+    for a, b in zip(s.free, s_free):
+        assert torch.equal(a, b)
+    for a, b in zip(s.target, s_tgt):
+        assert torch.equal(a, b)

@@ -55,7 +55,7 @@ def test_reduces_to_pair_stdp_without_triplet_terms():
 
 
 def test_frequency_dependence_visual_cortex_minimal():
-    """Sjöström et al. (2001) protocol as fitted by Pfister & Gerstner (2006), Fig. 5/Table 4 minimal
+    """Sjöström et al. (2001) protocol as fitted by Pfister & Gerstner (2006), Fig. 5/Table 3 minimal
     all-to-all model: post-before-pre pairings (Δt = -10 ms) depress at low frequency and potentiate at
     high frequency; pre-before-post (Δt = +10 ms) gives ~no change at low frequency and potentiation at
     high frequency, growing with frequency. Protocol: 15 consecutive pairings at each frequency."""
@@ -65,7 +65,7 @@ def test_frequency_dependence_visual_cortex_minimal():
     pos = [_per_pairing(rule, f, +10.0) for f in freqs]
 
     # low frequency, Δt = -10 ms: each pre spike sees one post spike 10 ms earlier ⇒ ≈ -A2- e^{-10/τ-}
-    assert neg[0] == pytest.approx(-7e-3 * math.exp(-10.0 / 33.7), rel=1e-3)
+    assert neg[0] == pytest.approx(-7.1e-3 * math.exp(-10.0 / 33.7), rel=1e-3)
     assert neg[0] < 0
     assert all(v < 0 for v in neg[:3]), neg        # depression at 1, 10 and 20 Hz
     assert neg[-1] > 0.5e-2 > 0                     # potentiation at 50 Hz (≈ +5.9e-3 per pairing)
@@ -94,3 +94,14 @@ def test_nearest_spike_differs_from_all_to_all_for_bursts():
     assert m_a2a == pytest.approx(triplet_oracle(pre, post, a2a, False), rel=1e-12)
     assert m_near == pytest.approx(triplet_oracle(pre, post, near, True), rel=1e-12)
     assert m_a2a > m_near > 0
+
+
+def test_full_model_reads_r2_before_the_pre_spike_adds_to_it():
+    """Post at 0 ms, pre at 10 and 20 ms (dt = 1 ms, all-to-all): the depression at the second pre spike uses
+    r2 from the first pre only (e^{-10/τx}), never the second spike's own contribution."""
+    rule = TripletSTDP(a2_plus=0.0, a3_plus=0.0, a2_minus=1e-2, a3_minus=5e-3, tau_minus=20.0, tau_x=50.0)
+    measured = run_single_synapse(rule, [10.0, 20.0], [0.0], 1.0, 30.0)
+    o1 = [math.exp(-10.0 / 20.0), math.exp(-20.0 / 20.0)]
+    r2_before = [0.0, math.exp(-10.0 / 50.0)]
+    expected = -sum(o * (1e-2 + 5e-3 * r) for o, r in zip(o1, r2_before))
+    assert measured == pytest.approx(expected, rel=1e-12)

@@ -19,7 +19,7 @@ def _stdp():
 
 def test_multiplicative_scales_potentiation_and_depression_separately():
     """A step with both an LTP and an LTD pairing on the same synapse: the exact parts are scaled by
-    (w_max - w) and (w - w_min) — not the sign of the net update."""
+    (w_max - w)/(w_max - w_min) and (w - w_min)/(w_max - w_min) — not the sign of the net update."""
     inner = _stdp()
     rule = Multiplicative(rule=inner, w_min=-0.5, w_max=2.0)
     w = torch.tensor([[0.3]], dtype=F64)
@@ -30,7 +30,25 @@ def test_multiplicative_scales_potentiation_and_depression_separately():
     plus, minus, _ = inner.delta_parts(w, one, one, s_in, 1.0)
     dw, _ = rule.delta(w, one, one, s, 1.0)
     assert plus.item() > 0 > minus.item()
-    assert dw.item() == pytest.approx((2.0 - 0.3) * plus.item() + (0.3 + 0.5) * minus.item(), rel=1e-14)
+    assert dw.item() == pytest.approx(((2.0 - 0.3) * plus.item() + (0.3 + 0.5) * minus.item()) / 2.5, rel=1e-14)
+
+
+def test_multiplicative_factors_are_normalised_and_exponents_split():
+    """Gütig et al. (2003): factors (1 - w/w_max)^mu+ and (w/w_max)^mu- for w_min = 0, whatever w_max;
+    mu_plus=0, mu_minus=1 is van Rossum et al. (2000)."""
+    g = torch.Generator().manual_seed(1)
+    w = torch.rand(3, 4, generator=g, dtype=F64) * 10.0
+    x, y = torch.rand(2, 4, generator=g, dtype=F64), torch.randn(2, 3, generator=g, dtype=F64)
+    inner = Hebb(eta=0.3)
+    d_in, _ = inner.delta(w, x, y, inner.init_state(w, 2), 0.1)
+    up, down = d_in.clamp(min=0), d_in.clamp(max=0)
+    d1, _ = Multiplicative(rule=inner, w_max=10.0).delta(w, x, y, inner.init_state(w, 2), 0.1)
+    torch.testing.assert_close(d1, (1 - w / 10) * up + (w / 10) * down, rtol=1e-14, atol=0)
+    vr, _ = Multiplicative(rule=inner, w_max=10.0, mu_plus=0.0, mu_minus=1.0).delta(w, x, y,
+                                                                                     inner.init_state(w, 2), 0.1)
+    torch.testing.assert_close(vr, up + (w / 10) * down, rtol=1e-14, atol=0)
+    with pytest.raises(ValueError, match="mu_minus"):
+        Multiplicative(rule=inner, mu_minus=-1.0)
 
 
 def test_multiplicative_mu0_is_the_inner_rule_and_mu_half_is_power_law():
