@@ -4,8 +4,10 @@ Protocol (research brief §3.2 / §6.5, with the in-distribution selection the b
 task (:mod:`experiments.aussm.tasks`: parity, cycle navigation mod 5, modular arithmetic mod 5 with and
 without brackets, the A5 word problem as a negative control), every model string (``a``, ``a|a``, ``a|m``,
 ``m|a``, ``m|m``; :class:`networks.aussm.TokenModel`) and every seed: train with AdamW (cosine decay,
-gradient clipping 1.0) on lengths drawn uniformly from ``train_min..train_max`` (3–40), answer read at the
-last position, cross-entropy; every ``eval_every`` steps measure accuracy on a fixed **in-distribution**
+gradient clipping 1.0) on lengths drawn uniformly from ``train_min`` to the current longest length, which by
+default follows a **length curriculum** (``curriculum_every=400``: 5 for steps 1–399, 10 from step 400, 20 from
+800, 40 = ``train_max`` from 1200 on; ``curriculum_every=0`` draws from 3–40 from the first step), answer read
+at the last position, cross-entropy; every ``eval_every`` steps measure accuracy on a fixed **in-distribution**
 validation set (lengths 3–40, its own generator) and keep the best weights; finally report accuracy on
 ``test_samples`` sequences at each test length (41–256) with those weights. Test accuracy is the mean over the
 test lengths.
@@ -26,16 +28,26 @@ all lengths to 512). ``phase_scale=30`` spreads the token-dependent phase differ
 ``phase_lr=10`` lets W_A, b_A move by O(1) rad in a few hundred steps (W_A is divided by √d in the forward).
 Even so, learning parity is a late, seed-dependent transition: in ``a``-only pilots (d 16, n 16, 3000–4000 steps)
 one seed (batch 64) jumped from chance to val 1.0 after ≈2500 steps, three others (two at batch 64, one at 32)
-stayed at chance; in the default run ``m|a`` learned parity with both seeds, ``a|a`` with one, ``a`` with none.
+stayed at chance; without a curriculum (uniform 3–40 from step 1) the full run's ``m|a`` learned parity with both
+seeds, ``a|a`` with one, ``a`` with none.
+
+Why the length curriculum is the default (``curriculum_every=400``; ``0`` switches it off): with lengths 3–40 from
+the first step cycle navigation stayed at chance for every model and parity was learned by 3 of 8 ``a``-model
+runs; with train lengths 3–5 only, ``a`` and ``m|a`` fitted both tasks exactly. With the curriculum every
+``a``-model run reaches validation 1.000 on parity (``m|m`` 0.60) and cycle navigation leaves chance (validation
+0.38–0.98). k = 400 is the only value tried: with 2500 steps it reaches the full range 3–40 at step 1200 and
+trains on it for the remaining 52 % of the steps. Extrapolation to 41–256 stays partial (docs/aussm.md).
 
 Defaults are sized for a 2-core CPU (one thread, about an hour): 5 tasks × 5 models × **2 seeds** (not the
-brief's 5) × 2500 steps, d_model 16, d_state 16, batch 32, validation 512 sequences every 250 steps, 256 test
-sequences per test length. Measured on 2026-11-23 (one thread of a busy 2-core CPU, torch 2.13.0+cpu): 3778 s
-(63 min) wall for the whole default run; training steps including validation took 0.015 s (``a``), 0.026 s
-(``a|a``, ``a|m``, ``m|a``) and 0.031 s (``m|m``). The former defaults (5 seeds × 3000 steps, d_model 32,
-batch 64, sequential Mamba scan) were measured at 0.07–0.11 s per step, about 9–10 hours. ``--quick``
-(2 tasks, ``a`` and ``a|m``, 2 seeds, width 8, 60 steps) takes about 10 s. Training runs single-threaded (tiny
-tensors; many threads were 50× slower here).
+brief's 5) × 2500 steps, d_model 16, d_state 16, batch 32, curriculum every 400 steps, validation 512 sequences
+every 250 steps, 256 test sequences per test length. Measured on 2026-11-23 (one thread of a 2-core CPU shared
+with another job, torch 2.13.0+cpu): 3476 s (58 min) wall for the whole default run; training steps including
+validation took on average 0.012 s (``a``), 0.020–0.025 s (``a|a``, ``a|m``, ``m|a``) and 0.028 s (``m|m``),
+less than without the curriculum (3778 s; 0.015, 0.026 and 0.031 s) because the first 1200 steps use short
+sequences. The former defaults (5 seeds × 3000 steps, d_model 32, batch 64, sequential Mamba scan, no
+curriculum) were measured at 0.07–0.11 s per step, about 9–10 hours. ``--quick`` (2 tasks, ``a`` and ``a|m``,
+2 seeds, width 8, 60 steps, curriculum every 15 steps so that all four stages run) takes about 10 s. Training
+runs single-threaded (tiny tensors; many threads were 50× slower here).
 Seeds are explicit: model init uses ``seed·1000 + 1``, training data ``+2``, validation ``+3``,
 test ``+4`` (offsets of the run's ``--seed``), all through ``torch.Generator``.
 """
@@ -77,8 +89,9 @@ class Config:
     weight_decay: float = setting(0.01, "AdamW weight decay", minimum=0.0)
     train_min: int = setting(3, "shortest training length", minimum=1)
     train_max: int = setting(40, "longest training length (also the validation range)", minimum=1)
-    curriculum_every: int = setting(0, "length curriculum: the longest training length starts at max(5, train_min) "
-                                       "and doubles every k steps up to train_max (0 = off, uniform 3-40)", minimum=0)
+    curriculum_every: int = setting(400, "length curriculum: the longest training length starts at max(5, train_min) "
+                                         "and doubles every k steps up to train_max (0 = off: uniform "
+                                         "train_min..train_max from the first step)", minimum=0)
     eval_every: int = setting(250, "validate every k steps (model selection)", minimum=1)
     val_samples: int = setting(512, "in-distribution validation sequences", minimum=1)
     test_lengths: list[int] = setting([41, 64, 96, 128, 192, 256], "test lengths (beyond train_max)")
@@ -122,10 +135,9 @@ def curriculum_max_length(cfg: Config, step: int) -> int:
     """Longest training length at ``step`` (1-based): ``train_max`` without a curriculum; with
     ``curriculum_every = k`` it is ``max(5, train_min) · 2^{⌊step/k⌋}``, capped at ``train_max``.
 
-    >>> cfg = Config(curriculum_every=400)
-    >>> [curriculum_max_length(cfg, s) for s in (1, 399, 400, 800, 1200, 1600)]
+    >>> [curriculum_max_length(Config(), s) for s in (1, 399, 400, 800, 1200, 1600)]  # default k = 400
     [5, 5, 10, 20, 40, 40]
-    >>> curriculum_max_length(Config(), 1)
+    >>> curriculum_max_length(Config(curriculum_every=0), 1)
     40
     """
     if not cfg.curriculum_every:
@@ -268,5 +280,6 @@ EXPERIMENT = Experiment(
     "AUSSM / Mamba / hybrids on parity, cycle navigation, modular arithmetic (with and without brackets) and "
     "A5 (negative control): train lengths 3-40, test 41-256, selection on in-distribution validation",
     quick=("tasks=parity,cycle_nav", "models=a,a|m", "seeds=2", "d_model=8", "d_state=4", "steps=60",
-           "batch=16", "eval_every=30", "val_samples=64", "test_lengths=41,64", "test_samples=32"),
+           "batch=16", "eval_every=30", "val_samples=64", "test_lengths=41,64", "test_samples=32",
+           "curriculum_every=15"),
 )

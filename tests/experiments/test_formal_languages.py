@@ -100,3 +100,41 @@ def test_summarise_best_and_median():
     runs = [dict(task="p", model="a", test_acc=x, val_acc=1.0, chance=0.5) for x in (0.5, 0.9, 0.7)]
     s = summarise(runs)["p"]["a"]
     assert s["best_test"] == 0.9 and s["median_test"] == 0.7 and s["seeds"] == 3
+
+
+def _train_lengths(monkeypatch, cfg):
+    """Lengths of the training batches drawn by ``train_one`` (batches of exactly ``cfg.batch`` sequences)."""
+    import experiments.aussm.formal_languages as fl
+    seen, real = [], fl.get_task
+
+    def spy(name):
+        task = real(name)
+
+        class Spy:
+            def __getattr__(self, k):
+                return getattr(task, k)
+
+            def sample(self, n, L, g):
+                if n == cfg.batch:
+                    seen.append(L)
+                return task.sample(n, L, g)
+        return Spy()
+    monkeypatch.setattr(fl, "get_task", spy)
+    fl.train_one("cycle_nav", "a", 0, cfg, torch.device("cpu"))
+    return seen
+
+
+def test_length_curriculum_is_default_and_can_be_switched_off(monkeypatch):
+    import doctest
+
+    import experiments.aussm.formal_languages as fl
+    assert Config().curriculum_every == 400
+    assert doctest.testmod(fl, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+    small = dict(steps=12, d_model=4, d_state=2, batch=5, eval_every=12, val_samples=8, test_lengths=[41],
+                 test_samples=8, backend="torch")
+    on = _train_lengths(monkeypatch, Config(curriculum_every=4, **small))
+    assert len(on) == 12 and all(3 <= L <= fl.curriculum_max_length(Config(curriculum_every=4), s)
+                                 for s, L in enumerate(on, 1))
+    assert max(on[:3]) <= 5 and max(on) > 10          # starts at 5 and moves on to the later stages
+    off = _train_lengths(monkeypatch, Config(curriculum_every=0, **small))
+    assert len(off) == 12 and all(3 <= L <= 40 for L in off) and max(off[:3]) > 5   # uniform 3-40 from step 1
