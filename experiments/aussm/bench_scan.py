@@ -7,7 +7,7 @@ so the oracle sees exactly the kernel's inputs and the error is the kernel's own
 -- where ``--grads`` covers the shape -- the largest relative gradient error over all inputs. A
 roofline column gives the binding bound among HBM bytes (3.0 TB/s), sin+cos on the SFU (4.2e12/s) and
 the phase projection on tensor cores (TF32 ≈ 400 TFLOP/s dense; ×3 for 3×TF32; fp32 SIMT 67 TFLOP/s
-for ``precise``); these rates are the estimates of the research brief, not measured here.
+for ``precise``); these are estimated peak rates, not measured here.
 
 Usage::
 

@@ -1,6 +1,6 @@
 r"""``formal_languages``: length generalisation of AUSSM, Mamba and their hybrids on formal languages.
 
-Protocol (research brief §3.2 / §6.5, with the in-distribution selection the brief recommends): for every
+Protocol (the released AUSSM code's algorithmic sweeps, with model selection on an in-distribution validation split): for every
 task (:mod:`experiments.aussm.tasks`: parity, cycle navigation mod 5, modular arithmetic mod 5 with and
 without brackets, the A5 word problem as a negative control), every model string (``a``, ``a|a``, ``a|m``,
 ``m|a``, ``m|m``; :class:`networks.aussm.TokenModel`) and every seed: train with AdamW (cosine decay,
@@ -16,7 +16,7 @@ Writes ``results.md`` and ``results.csv`` (per task and model: best and median t
 median validation accuracy), ``accuracy_vs_length.png``, and ``metrics.json`` with ``summary``
 (``summary[task][model] = {best_test, median_test, median_val, seeds}``) and every run.
 
-Expectation (brief §3.3, hypotheses, not paper numbers): parity and cycle navigation ≈ 100 % for models with
+Expectation (from related formal-language results; hypotheses, not AUSSM paper numbers): parity and cycle navigation ≈ 100 % for models with
 an ``a`` layer, near chance for ``m|m``; A5 near chance (1/60) for all.
 
 Why ``phase_scale`` and ``phase_lr``: with the released AUSSM init (``phase_scale=1``) the token-dependent part of
@@ -39,7 +39,7 @@ runs; with train lengths 3–5 only, ``a`` and ``m|a`` fitted both tasks exactly
 trains on it for the remaining 52 % of the steps. Extrapolation to 41–256 stays partial (docs/aussm.md).
 
 Defaults are sized for a 2-core CPU (one thread, about an hour): 5 tasks × 5 models × **2 seeds** (not the
-brief's 5) × 2500 steps, d_model 16, d_state 16, batch 32, curriculum every 400 steps, validation 512 sequences
+5 of the full protocol) × 2500 steps, d_model 16, d_state 16, batch 32, curriculum every 400 steps, validation 512 sequences
 every 250 steps, 256 test sequences per test length. Measured on 2026-11-23 (one thread of a 2-core CPU shared
 with another job, torch 2.13.0+cpu): 3476 s (58 min) wall for the whole default run; training steps including
 validation took on average 0.012 s (``a``), 0.020–0.025 s (``a|a``, ``a|m``, ``m|a``) and 0.028 s (``m|m``),

@@ -1,7 +1,7 @@
 r"""Formal-language tasks for the AUSSM experiments: one answer per sequence, read at the last position.
 
 Every task fixes its modulus (or group) explicitly -- the official config's shared ``vocab_size = 12``
-silently changed the moduli (research brief §3.2); here nothing depends on the vocabulary size.
+silently changed the moduli in the released code; here nothing depends on the vocabulary size.
 
 ========================  =====================================================  ========  =======
 task                      answer for tokens :math:`x_1..x_L`                      vocab     classes

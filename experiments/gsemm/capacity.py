@@ -1,6 +1,6 @@
 """``capacity``: the largest number of memories P a network of N neurons replays correctly.
 
-Protocol of the authors' C++ code (brief gsemm.md §3.3): for a given N, binary-search the largest P
+Protocol of the EDEN authors' C++ code: for a given N, binary-search the largest P
 such that, over ``draws`` random pattern sets (≥ 30), the decoded sequence starting from ξ⁽⁰⁾ goes
 0 → 1 → 2 in at least 96 % of the draws. All draws run as one batch with per-stream weights. DSEM
 (exponential capacity expected) and LISEM (linear) are compared on a log scale with Chaudhry et al.'s

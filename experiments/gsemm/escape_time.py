@@ -1,5 +1,5 @@
 """``escape_time``: mean dwell against r and T_d, compared with the sharp-limit law
-T_esc = −T_d ln(1 − √r) (EDEN; brief gsemm.md §3.2), and a phase diagram.
+T_esc = −T_d ln(1 − √r) (EDEN), and a phase diagram.
 
 Orthogonal (Hadamard) patterns in a cycle, sharp softmax (β = 10), α_s = β_d = 1 and α_c = 1/r so
 that the library's transition ratio √α_s/(α_c β_d) equals r. Every r of one T_d runs as one batch.

@@ -1,4 +1,4 @@
-"""`wave_adding`: wRNN vs iRNN on the adding problem (Keller et al., ICLR 2024, Table 1 / brief V12).
+"""`wave_adding`: wRNN vs iRNN on the adding problem (Keller et al., ICLR 2024, Table 1).
 
 Adding problem (:func:`.tasks.adding_batch`): length T, values U[0,1] and two markers (one per half);
 target the sum, MSE on the readout of the last state. wRNN: n=100, c=27, shift + solo init; iRNN: 100 units.

@@ -1,4 +1,4 @@
-"""`wave_copy`: wRNN vs iRNN on the copy task (Keller et al., ICLR 2024, Table 4 / brief V11).
+"""`wave_copy`: wRNN vs iRNN on the copy task (Keller et al., ICLR 2024, Table 4).
 
 Copy task as coded by the wRNN authors (:func:`.tasks.copy_batch`): 10 data tokens, a blank gap, the
 delimiter at index T−1, the tokens to reproduce in the last 10 steps (length T+10; the paper's T is ours

@@ -1,6 +1,6 @@
 r"""The AUSSM block: in_proj, causal depthwise conv, Δ path, phase projection, unitary scan, gate, out_proj.
 
-Dataflow (research brief §1.1, §1.5, §1.6; semantics of the released code), input ``x`` of shape
+Dataflow (the semantics of the released AUSSM code), input ``x`` of shape
 ``(B, L, d)``, no expansion (``d_inner = d``), ``n`` complex states per channel, ``r = dt_rank``:
 
 .. math::
@@ -17,7 +17,7 @@ with :math:`\tilde B = \mathrm{softplus}(\mathrm{Re}\,B)e^{i\,\mathrm{Im}\,B}` (
 stored as real ``(n, 2)`` tensors (real, imaginary part) so that ``.double()`` converts them. The scan runs
 through :func:`networks.aussm.ops.aussm_scan` with the block's explicit ``backend``.
 
-Initialisation (brief §1.5), all drawn from an explicit ``torch.Generator``: linear weights and the conv
+Initialisation (as in the released code), all drawn from an explicit ``torch.Generator``: linear weights and the conv
 U(±1/√fan_in); ``xA_proj`` bias U(−π, π); ``B, C`` with real and imaginary parts N(0, ½); ``D = 1``.
 ``phase_scale`` (default 1, the released init) multiplies the ``xA_proj`` weight bound: W_A = W_xA/√d starts
 U(±phase_scale/d). With the released scale the *input-dependent* part of θ is tiny at init (two different tokens

@@ -1,4 +1,4 @@
-r"""A plain-torch Mamba-1 style selective-scan block (the ``m`` layer of the hybrids; brief §1.8).
+r"""A plain-torch Mamba-1 style selective-scan block (the ``m`` layer of the hybrids, as in the released AUSSM code).
 
 Dataflow for ``x`` (B, L, d), inner width ``e = expand·d``, ``n`` real states per channel, ``r = dt_rank``:
 

@@ -1,6 +1,6 @@
 r"""Plain-torch oracles for the AUSSM scan (the specification the fused kernel is tested against).
 
-Semantics (released AUSSM code, brief §1.2), per batch ``b``, channel ``i``, complex state ``j``:
+Semantics (the released AUSSM code, arjunkaruvally/AUSSM), per batch ``b``, channel ``i``, complex state ``j``:
 
 .. math::
 

@@ -2,7 +2,7 @@ r"""Pre-norm residual stacks of AUSSM (``a``) and Mamba (``m``) blocks from laye
 
 Each layer: :math:`x \leftarrow x + \mathrm{mixer}(\mathrm{RMSNorm}(x))`, with
 :math:`\mathrm{RMSNorm}(x) = x / \sqrt{\overline{x^2} + \epsilon}\odot w`; the stack ends with a final RMSNorm
-(brief §1.8). :class:`TokenModel` adds an embedding and a linear readout for token tasks (per-position
+(as in the released AUSSM code). :class:`TokenModel` adds an embedding and a linear readout for token tasks (per-position
 logits). Both have a decode API with explicit state: ``init_state(batch)`` and ``step(x_t, state)``.
 """
 from __future__ import annotations
