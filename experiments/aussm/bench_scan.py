@@ -49,8 +49,8 @@ def make_inputs(b, d, n, L, device, gen, dtype=torch.float32, raw=False):
     z = rn(b, L, d)
     W = rn(d, n, d)
     bA = rn(d, n)
-    Bp = torch.complex(rn(n), rn(n)).to(torch.complex64).to(torch.complex128)
-    Cp = torch.complex(rn(n), rn(n)).to(torch.complex64).to(torch.complex128)
+    Bp = torch.complex(rn(n), rn(n))
+    Cp = torch.complex(rn(n), rn(n))
     Dk = rn(d)
     args64 = [u, dt, W, bA, polar(Bp), polar(Cp), Dk, z]
     args = [x.to(torch.complex64) if x.is_complex() else x.to(dtype if k in ACT else torch.float32)

@@ -133,12 +133,3 @@ def official_layout_oracle(u, dt, x, x_bias, B, C, D, z):
     y, _ = scan_polar(u.transpose(1, 2), dt.transpose(1, 2), x, x_bias, polar(B), polar(C), D, z=z.transpose(1, 2))
     return y.transpose(1, 2)
 
-
-def official_scan(ops, u, dt, W_A, b_A, B_param, C_param, D, z):
-    """Call the official CUDA op (``ops`` from :func:`load`) on our layout; returns ``y`` as ``(b, L, d)``.
-
-    The transposes are outside what a user of the official op would time; benchmarks call
-    ``ops.ssm_adaptive_interface`` on :func:`to_official`'s tensors directly.
-    """
-    return ops.ssm_adaptive_interface(*to_official(u, dt, W_A, b_A, B_param, C_param, D, z),
-                                      unitary=True).transpose(1, 2)

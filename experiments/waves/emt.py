@@ -50,7 +50,7 @@ from networks.waves import EMT_TASKS
 from ..threads import cpu_threads
 from . import emt_figures as figs
 from .emt_analysis import analyse
-from .emt_train import evaluate_emt, train_emt
+from .emt_train import _window_acc, evaluate_emt, train_emt
 
 
 def parse_task(name: str) -> tuple[int, int, int]:
@@ -102,9 +102,7 @@ def _final_train_acc(acc_log: list[tuple[int, float]], window: int = 200) -> flo
     >>> round(_final_train_acc([(0, 0.5), (10, 0.9), (200, 0.7), (210, 0.8)], window=200), 6)   # steps 10..210
     0.8
     """
-    last = acc_log[-1][0]
-    tail = [a for s, a in acc_log if s >= last - window]
-    return sum(tail) / len(tail)
+    return _window_acc(acc_log, acc_log[-1][0], window + 1)     # steps are integers: s >= last - window
 
 
 def _mean(xs: list[float]) -> float:
@@ -180,7 +178,8 @@ def _run(cfg: EMTConfig, ctx) -> dict:
                     for c in ckpts:
                         if c["kept"]:
                             probe.load_state_dict(res["kept_states"][c["step"]])
-                            c["test_acc"] = test(probe)
+                            # the final snapshot holds the final weights: reuse their test accuracy
+                            c["test_acc"] = acc if c["step"] == res["steps_done"] else test(probe)
                             if best is None or c["test_acc"] > best["test_acc"]:
                                 best = c
                 an = analyse(model, tid, cfg.basis, generator=ctx.generator(off + 2))

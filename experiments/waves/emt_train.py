@@ -146,8 +146,7 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
         done = step + 1
         if checkpoint_every and done % checkpoint_every == 0:
             # score with the horizon this batch was trained at (before any update above changed it)
-            last = hist["acc"][-1][1] if hist["acc"] and hist["acc"][-1][0] == step else \
-                bit_accuracy(out.detach(), y, mask)
+            last = bit_accuracy(out.detach(), y, mask)
             c = {"step": done, "horizon": int(x.shape[1] - s), "train_acc_last_batch": last,
                  "train_acc_window": _window_acc(hist["acc"], step)}
             c["train_acc"] = c["train_acc_last_batch"] if checkpoint_rank == "last_batch" else c["train_acc_window"]

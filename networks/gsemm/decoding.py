@@ -17,11 +17,12 @@ True
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from plasticity.rule import check_time_constant
 
 from .patterns import _count
 
@@ -30,19 +31,6 @@ def _check_labels(name: str, labels) -> None:
     if not isinstance(labels, Tensor) or labels.dim() != 1:
         raise ValueError(f"{name} takes one stream of labels, a 1-D tensor; got "
                          f"{tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__}")
-
-
-def _check_sample_dt(sample_dt) -> float:
-    if isinstance(sample_dt, (str, bytes, bool)):
-        raise ValueError(f"sample_dt must be a positive finite time between samples, got {sample_dt!r}")
-    try:
-        dt = float(sample_dt)
-    except (TypeError, ValueError):
-        raise ValueError(f"sample_dt must be a positive finite time between samples, got {sample_dt!r}") from None
-    if not (math.isfinite(dt) and dt > 0):
-        raise ValueError(f"sample_dt must be a positive finite time between samples, got {sample_dt!r} "
-                         "(e.g. dt * record_every of the simulation)")
-    return dt
 
 
 def argmax_labels(overlaps: Tensor) -> Tensor:
@@ -71,10 +59,6 @@ def _runs(labels: Tensor):
     return runs
 
 
-def _check_min_dwell(min_dwell) -> int:
-    return _count("min_dwell (samples; 1 = no smoothing)", min_dwell)
-
-
 def smooth_labels(labels: Tensor, min_dwell: int = 1) -> Tensor:
     """Merge runs shorter than ``min_dwell`` samples into the preceding run (the first run into the
     following one). ``labels`` is 1-D (one stream); ``min_dwell`` an integer >= 1 (1: no smoothing).
@@ -86,10 +70,8 @@ def smooth_labels(labels: Tensor, min_dwell: int = 1) -> Tensor:
     >>> smooth_labels(torch.tensor([0, 0, 0, 2, 1, 1, 1]), min_dwell=2).tolist()
     [0, 0, 0, 0, 1, 1, 1]
     """
-    if not isinstance(labels, Tensor) or labels.dim() != 1:
-        raise ValueError(f"smooth_labels takes one stream, a 1-D tensor; got shape "
-                         f"{tuple(labels.shape) if isinstance(labels, Tensor) else type(labels).__name__}")
-    min_dwell = _check_min_dwell(min_dwell)
+    _check_labels("smooth_labels", labels)
+    min_dwell = _count("min_dwell (samples; 1 = no smoothing)", min_dwell)
     if min_dwell <= 1 or labels.numel() == 0:
         return labels.clone()
     runs = _runs(labels)
@@ -150,7 +132,7 @@ def dwell_times(labels: Tensor, sample_dt: float, *, drop_edges: bool = True) ->
     tensor([1.5000, 2.0000], dtype=torch.float64)
     """
     _check_labels("dwell_times", labels)
-    sample_dt = _check_sample_dt(sample_dt)
+    sample_dt = check_time_constant("sample_dt (time between samples, e.g. dt * record_every)", sample_dt)
     runs = _runs(labels)
     if drop_edges:
         runs = runs[1:-1]
@@ -226,8 +208,8 @@ def decode(overlaps: Tensor, sample_dt: float, *, min_dwell: int = 1) -> Decoded
     """
     if not isinstance(overlaps, Tensor):
         raise ValueError(f"overlaps must be a tensor (T, P), got {type(overlaps).__name__}")
-    sample_dt = _check_sample_dt(sample_dt)
-    min_dwell = _check_min_dwell(min_dwell)
+    sample_dt = check_time_constant("sample_dt (time between samples, e.g. dt * record_every)", sample_dt)
+    min_dwell = _count("min_dwell (samples; 1 = no smoothing)", min_dwell)
     if overlaps.dim() != 2:
         raise ValueError(f"decode takes one stream's overlaps (T, P); got {tuple(overlaps.shape)} "
                          "(index the batch axis first, e.g. traj.overlaps[:, b])")

@@ -21,6 +21,13 @@ import torch
 from torch import Tensor
 
 
+def _check_r(r) -> float:
+    r = float(r)
+    if not (math.isfinite(r) and r >= 0):
+        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
+    return r
+
+
 def escape_time(r: float, T_d: float) -> float:
     """Sharp-softmax, large-N escape time :math:`−T_d \\ln(1 − \\sqrt{r})` for r < 1, else ∞.
 
@@ -29,9 +36,7 @@ def escape_time(r: float, T_d: float) -> float:
     >>> round(escape_time(0.5, 1.0), 3)
     1.228
     """
-    r, T_d = float(r), float(T_d)
-    if not (math.isfinite(r) and r >= 0):
-        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
+    r, T_d = _check_r(r), float(T_d)
     if not (math.isfinite(T_d) and T_d > 0):
         raise ValueError(f"T_d must be a finite number > 0, got {T_d}")
     if r >= 1:
@@ -46,9 +51,7 @@ def regime_indicator(r: float, beta: float, N: int) -> float:
     >>> regime_indicator(0.5, 10.0, 128)
     640.0
     """
-    r, beta = float(r), float(beta)
-    if not (math.isfinite(r) and r >= 0):
-        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
+    r, beta = _check_r(r), float(beta)
     if not (math.isfinite(beta) and beta > 0) or int(N) != N or N < 1:
         raise ValueError(f"beta must be > 0 and N a positive integer, got beta={beta}, N={N}")
     return beta * N * abs(1.0 - r)
