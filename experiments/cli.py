@@ -1,4 +1,4 @@
-"""Command line: ``python -m experiments list`` and ``python -m experiments run NAME ...``.
+"""Command line: ``python -m experiments list``, ``run NAME ...``, ``sweep``, ``merge`` and ``diagnose``.
 
 ``run`` resolves the settings (defaults, then ``--quick`` overrides, then ``--set`` pairs), creates
 the run folder atomically, runs the experiment with a progress bar and prints a short summary that
@@ -32,12 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quick", action="store_true", help="small fast version (CI / smoke test)")
     r.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     r.add_argument("-h", "--help", action="store_true", help="show the experiment's settings")
-    _add_sweep_parsers(sub)
+    _add_subcommands(sub)
     return p
 
 
-def _add_sweep_parsers(sub) -> None:
-    """The ``sweep`` and ``diagnose`` subcommands (implemented in experiments.sweep / experiments.diagnose)."""
+def _add_subcommands(sub) -> None:
+    """The ``sweep``, ``diagnose`` and ``merge`` subcommands (experiments.sweep, .diagnose, .merge)."""
     s = sub.add_parser("sweep", help="run a grid of settings x seeds as independent runs (local or Ray)")
     s.add_argument("name", help="experiment name (see `list`)")
     s.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
@@ -54,6 +54,11 @@ def _add_sweep_parsers(sub) -> None:
     s.add_argument("--out", type=Path, default=None, help="sweep folder (default runs/sweep-NAME-<time>); reuse to resume")
     s.add_argument("--device", default="cpu", help="cpu or cuda")
     sub.add_parser("diagnose", help="versions, usable backends and a smoke test of each")
+    m = sub.add_parser("merge", help="one report from runs of one experiment that differ only in their seeds")
+    m.add_argument("name", help="experiment name (see `list`)")
+    m.add_argument("runs", nargs="+", type=Path, help="finished run folders")
+    m.add_argument("--out", type=Path, required=True, help="new run folder for the merged report")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing folder at --out")
 
 
 def _fail(msg: str) -> int:
@@ -80,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         from .sweep import main as sweep_main
         return sweep_main(args)
+    if args.command == "merge":
+        from .merge import main as merge_main
+        return merge_main(args)
     if args.command == "diagnose":
         from .diagnose import main as diagnose_main
         return diagnose_main()

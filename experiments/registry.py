@@ -41,6 +41,8 @@ class Experiment:
     """A runnable experiment: its name, settings class, entry point and one-line description.
 
     ``quick`` holds setting overrides used by ``--quick`` (a small, fast version for CI and smoke tests).
+    ``merge(cfg, metrics_list, ctx) -> dict``, when given, rebuilds the report from several runs that
+    differ only in their seed range (``python -m experiments merge``, :mod:`experiments.merge`).
     """
 
     name: str
@@ -48,6 +50,7 @@ class Experiment:
     run: Callable[[Any, Any], dict]
     help: str
     quick: tuple[str, ...] = ()
+    merge: Callable[[Any, list, Any], dict] | None = None
 
 
 def get(name: str) -> Experiment:

@@ -267,12 +267,35 @@ def _run(cfg: Config, ctx) -> dict:
                     ctx.log(f"{t:>18} {m:>4} seed {ctx.seed + s}: val {r['val_acc']:.3f} test {r['test_acc']:.3f} "
                             f"({r['train_seconds']:.1f} s)")
                     runs.append(r)
+    return _report(runs, cfg, ctx)
+
+
+def _report(runs: list[dict], cfg: Config, ctx) -> dict:
+    """Tables, plot and metrics over ``runs`` (shared by a run and a merge)."""
     summary = summarise(runs)
     md = write_tables(summary, ctx.path("results.md"), ctx.path("results.csv"))
     ctx.log("\n" + md)
     _plot(runs, cfg, ctx)
     return {"summary": summary, "runs": runs, "table_markdown": md,
             "seconds_per_step": sum(r["train_seconds"] for r in runs) / (len(runs) * cfg.steps)}
+
+
+def merge(cfg: Config, metrics: list[dict], ctx) -> dict:
+    """Rebuild the report from runs split by seed (``python -m experiments merge formal_languages A B
+    --out C``). Every (task, model, seed) must appear once, and every (task, model) with the same seeds."""
+    runs, seen = [], set()
+    for m in metrics:
+        for r in m["runs"]:
+            key = (r["task"], r["model"], r["seed"])
+            if key in seen:
+                raise ValueError(f"task {key[0]}, model {key[1]}, seed {key[2]} appears in more than one run")
+            seen.add(key)
+            # JSON turned the length keys into strings; the plot sorts them as numbers
+            runs.append({**r, "test_acc_by_length": {int(k): v for k, v in r["test_acc_by_length"].items()}})
+    seeds = {(t, m): sorted(s for t2, m2, s in seen if (t2, m2) == (t, m)) for t, m, _ in seen}
+    if len({tuple(v) for v in seeds.values()}) != 1:
+        raise ValueError(f"the runs do not cover the same seeds for every task and model: {seeds}")
+    return _report(runs, cfg, ctx)
 
 
 EXPERIMENT = Experiment(
@@ -282,4 +305,5 @@ EXPERIMENT = Experiment(
     quick=("tasks=parity,cycle_nav", "models=a,a|m", "seeds=2", "d_model=8", "d_state=4", "steps=60",
            "batch=16", "eval_every=30", "val_samples=64", "test_lengths=41,64", "test_samples=32",
            "curriculum_every=15"),
+    merge=merge,
 )
