@@ -43,8 +43,8 @@ def eager_conv(z, h0, u):
     B, L, H = z.shape
     c = u.shape[0]
     h, out = h0.reshape(B, c, -1), []
-    for t in range(L):
-        h = torch.relu(Fn.conv1d(Fn.pad(h, (1, 1), mode="circular"), u) + z[:, t].reshape(B, c, -1))
+    for z_t in z.unbind(1):
+        h = torch.relu(Fn.conv1d(Fn.pad(h, (1, 1), mode="circular"), u) + z_t.reshape(B, c, -1))
         out.append(h)
     return torch.stack(out, 1).reshape(B, L, H)
 

@@ -62,9 +62,9 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D:
     dA = torch.exp(delta.unsqueeze(-1) * A)                     # (b, L, e, n)
     dBu = (delta * u).unsqueeze(-1) * B.unsqueeze(2)            # (b, L, e, n)
     ys = []
-    for t in range(L):
-        h = dA[:, t] * h + dBu[:, t]
-        ys.append(torch.einsum("ben,bn->be", h, C[:, t]))
+    for dA_t, dBu_t, C_t in zip(dA.unbind(1), dBu.unbind(1), C.unbind(1)):   # unbind: O(L) backward
+        h = dA_t * h + dBu_t
+        ys.append(torch.einsum("ben,bn->be", h, C_t))
     y = torch.stack(ys, 1) if L else u.new_zeros(bsz, 0, e)
     y = y + D * u
     if z is not None:

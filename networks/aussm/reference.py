@@ -84,8 +84,8 @@ def scan_sequential(u, delta, W_A, b_A, B, C, D, z=None, h0=None):
     drive = (delta * su).unsqueeze(-1).to(cdt) * B.to(cdt)   # (B, L, D, N)
     h = torch.zeros(bsz, d, n, dtype=cdt, device=u.device) if h0 is None else h0.to(cdt)
     ys = []
-    for t in range(L):
-        h = torch.polar(torch.ones_like(theta[:, t]), theta[:, t]) * h + drive[:, t]
+    for theta_t, drive_t in zip(theta.unbind(1), drive.unbind(1)):   # unbind: O(L) backward
+        h = torch.polar(torch.ones_like(theta_t), theta_t) * h + drive_t
         ys.append((h * C.to(cdt)).sum(-1).real)
     y = torch.stack(ys, 1) if L else u.new_zeros(bsz, 0, d)
     y = y + D * su

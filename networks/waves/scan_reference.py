@@ -109,8 +109,8 @@ def scan_reference(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activa
     check_scan_args(z, h0, weight, structure, activation)
     act = activation_fn(activation)
     h, hs = h0, []
-    for t in range(z.shape[1]):
-        h = act(recurrent_mix(weight, h, structure) + z[:, t])
+    for z_t in z.unbind(1):   # not z[:, t]: each select's backward would write a zero tensor of z's size (O(L²))
+        h = act(recurrent_mix(weight, h, structure) + z_t)
         hs.append(h)
     if not hs:
         return z.new_zeros(z.shape)

@@ -170,10 +170,12 @@ class TWMCell(nn.Module):
             L = steps
         buf, head = state.buffer.clone(), state.head
         ys, subs = [], []
+        # unbind, not u[:, t]: each select's backward would write a zero tensor of u's size (O(L²) BPTT)
+        u_t = [None] * L if u is None else u.unbind(1)
+        present_t = [None] * L if present is None else present.unbind(1)
         for t in range(L):
             idx = (torch.arange(self.s, device=buf.device) + head) % self.s
-            new = self._boundary_value(buf.index_select(1, idx), None if u is None else u[:, t],
-                                       None if present is None else present[:, t])
+            new = self._boundary_value(buf.index_select(1, idx), u_t[t], present_t[t])
             buf[:, head] = new
             head = (head + 1) % self.s
             st = TWMState(buf, head)
