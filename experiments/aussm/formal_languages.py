@@ -64,6 +64,7 @@ import torch
 import torch.nn.functional as F
 
 from networks.aussm import TokenModel, parse_layers
+from networks.aussm.mamba import SCAN_CHOICES
 
 from ..config import setting
 from ..registry import Experiment
@@ -98,6 +99,8 @@ class Config:
     test_samples: int = setting(256, "test sequences per test length", minimum=1)
     eval_batch: int = setting(256, "evaluation batch size", minimum=1)
     backend: str = setting("auto", "AUSSM scan backend", choices=("auto", "torch", "triton"))
+    mamba_scan: str = setting("auto", "Mamba scan (auto: the loop on CPU, the parallel scan elsewhere; the "
+                                      "tables in docs/aussm.md used parallel)", choices=SCAN_CHOICES)
 
 
 def _check(cfg: Config) -> None:
@@ -150,7 +153,7 @@ def train_one(task_name: str, layers: str, seed: int, cfg: Config, device, progr
     task = get_task(task_name)
     base = seed * 1000
     model = TokenModel(task.vocab_size, task.n_classes, layers, d_model=cfg.d_model, d_state=cfg.d_state,
-                       backend=cfg.backend, phase_scale=cfg.phase_scale,
+                       backend=cfg.backend, phase_scale=cfg.phase_scale, mamba_scan=cfg.mamba_scan,
                        generator=torch.Generator().manual_seed(base + 1)).to(device)
     g_train = torch.Generator().manual_seed(base + 2)
     val = _eval_set(task, list(range(cfg.train_min, cfg.train_max + 1)), cfg.val_samples,

@@ -58,8 +58,8 @@ class HybridStack(nn.Module):
 
     ``layers``: e.g. ``"a|m"`` (see :func:`parse_layers`); ``d_state`` is shared by both block types (as in the
     released code); ``backend``/``precision``/``phase_scale`` go to every AUSSM block (``phase_scale``: init scale
-    of its phase projection, 1 = released init); ``mamba_scan`` to every Mamba block (``"parallel"`` or
-    ``"sequential"``); ``generator`` initialises everything.
+    of its phase projection, 1 = released init); ``mamba_scan`` to every Mamba block (``"auto"``,
+    ``"parallel"`` or ``"sequential"``; see :func:`networks.aussm.mamba.resolve_scan`); ``generator`` initialises everything.
     Maps (B, L, d) → (B, L, d). The decode state is a tuple with one block state per layer.
 
     Example
@@ -75,7 +75,7 @@ class HybridStack(nn.Module):
 
     def __init__(self, layers: str, d_model: int, d_state: int = 16, *, d_conv: int = 4, expand: int = 2,
                  backend: str = "auto", precision: str = "fast", phase_scale: float = 1.0,
-                 mamba_scan: str = "parallel", generator: torch.Generator | None = None):
+                 mamba_scan: str = "auto", generator: torch.Generator | None = None):
         super().__init__()
         self.kinds = parse_layers(layers)
         self.layers = "|".join(self.kinds)
@@ -142,7 +142,7 @@ class TokenModel(nn.Module):
 
     def __init__(self, vocab_size: int, n_classes: int, layers: str, *, d_model: int = 32, d_state: int = 16,
                  d_conv: int = 4, expand: int = 2, backend: str = "auto", precision: str = "fast",
-                 phase_scale: float = 1.0, mamba_scan: str = "parallel", generator: torch.Generator | None = None):
+                 phase_scale: float = 1.0, mamba_scan: str = "auto", generator: torch.Generator | None = None):
         super().__init__()
         for name, v in (("vocab_size", vocab_size), ("n_classes", n_classes)):
             if not isinstance(v, int) or v < 1:

@@ -3,7 +3,7 @@ initial state, gradients of every input, the block wired either way, and lengths
 import pytest
 import torch
 
-from networks.aussm.mamba import MambaBlock, selective_scan, selective_scan_parallel
+from networks.aussm.mamba import MambaBlock, resolve_scan, selective_scan, selective_scan_parallel
 
 F64 = torch.float64
 
@@ -40,9 +40,12 @@ def test_parallel_gradients_equal_sequential_float64():
 
 def test_block_parallel_equals_sequential_and_bad_scan_name():
     x = torch.randn(2, 29, 6, generator=torch.Generator().manual_seed(1), dtype=F64)
-    par = MambaBlock(6, d_state=5, generator=torch.Generator().manual_seed(0)).double()
+    par = MambaBlock(6, d_state=5, scan="parallel", generator=torch.Generator().manual_seed(0)).double()
     seq = MambaBlock(6, d_state=5, scan="sequential", generator=torch.Generator().manual_seed(0)).double()
-    assert par.scan == "parallel"
+    auto = MambaBlock(6, d_state=5, generator=torch.Generator().manual_seed(0)).double()
+    assert auto.scan == "auto" and resolve_scan(auto.scan, x.device) == "sequential"   # CPU: the loop
+    with torch.no_grad():
+        assert torch.equal(auto(x), seq(x))
     with torch.no_grad():
         (y1, s1), (y2, s2) = par(x, return_state=True), seq(x, return_state=True)
     assert float((y1 - y2).abs().max()) < 1e-12 and float((s1.h - s2.h).abs().max()) < 1e-12
