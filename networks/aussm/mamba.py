@@ -19,7 +19,7 @@ et al.; Grazzi et al.) -- the point of comparing it with AUSSM.
 :func:`selective_scan` is the sequential scan (a Python loop over time, exact in float64);
 :func:`selective_scan_parallel` computes the same thing in ⌈log₂ L⌉ vectorised steps (tested against the
 sequential scan in float64, values and gradients). The block's ``scan="auto"`` (default) runs the loop on CPU,
-where it is 3.5–4× faster, and the parallel scan on other devices (see :func:`resolve_scan`).
+where it measured 2–16× faster (L 30–1024), and the parallel scan on other devices (see :func:`resolve_scan`).
 Decode with :meth:`MambaBlock.init_state` / :meth:`MambaBlock.step`.
 """
 from __future__ import annotations
@@ -82,11 +82,10 @@ def selective_scan_parallel(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: T
     :math:`(a_2, b_2)\circ(a_1, b_1) = (a_2 a_1,\ a_2 b_1 + b_2)`; step ``k`` combines each position with the one
     :math:`2^k` earlier. Only products of decays in (0, 1] appear (no division, no overflow), so it agrees with
     the sequential scan to rounding (tested to 1e-12 in float64, gradients included). Same arguments and
-    results as :func:`selective_scan`; memory O(b·L·e·n) per level. Measured on one CPU thread (d 16, n 16,
-    batch 32, forward + backward of an ``m`` TokenModel, 2026-11-23, 2-core machine shared with another job)
-    it is 3.5–4× *slower* than the loop: 39.2 vs 11.0 ms at L 30, 49.3 vs 12.4 ms at L 40, 323 vs 79 ms at L 256.
-    It was ≈1.9× faster than an earlier loop whose per-step slices made autograd zero-fill the whole
-    (b, L, e, n) tensor for every time step (the loop now reads by ``unbind``).
+    results as :func:`selective_scan`; memory O(b·L·e·n) per level. On one CPU thread it is *slower* than the
+    loop, by 2× at L 30 and 16× at L 1024 (``python -m experiments.aussm.bench_mamba_scan``; figures in
+    ``docs/benchmarks.md``). It was ≈1.9× faster than an earlier loop whose per-step slices made autograd
+    zero-fill the whole (b, L, e, n) tensor for every time step (the loop now reads by ``unbind``).
 
     Example
     -------
@@ -126,7 +125,7 @@ SCAN_CHOICES = ("auto", *SCANS)
 
 
 def resolve_scan(scan: str, device: torch.device | str) -> str:
-    """The scan ``"auto"`` runs on ``device``: ``"sequential"`` on CPU (measured 3.5–4× faster there, see
+    """The scan ``"auto"`` runs on ``device``: ``"sequential"`` on CPU (measured 2–16× faster there, see
     :func:`selective_scan_parallel`), ``"parallel"`` elsewhere (⌈log₂ L⌉ levels of large kernels instead of
     L steps of small ones; not yet timed on a GPU). Explicit names are returned unchanged.
 
