@@ -77,7 +77,7 @@ def merge(name: str, paths: list[Path], out: Path, *, overwrite: bool = False) -
     cfg = apply_overrides(exp.config(), [f"{k}={_as_text(v)}" for k, v in settings.items()
                                          if k in exp.config.__dataclass_fields__])
     ctx = RunContext.create(out, config={**base, "merged_from": [str(p) for p in paths]},
-                            seed=min(c["seed"] for c, _ in loaded), device=loaded[0][0].get("device", "cpu"),
+                            seed=min(c["seed"] for c, _ in loaded), device="cpu",   # merging computes nothing
                             overwrite=overwrite)
     try:
         metrics = exp.merge(cfg, [m for _, m in loaded], ctx)
