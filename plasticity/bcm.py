@@ -15,7 +15,12 @@ __all__ = ["BCM", "BCMState"]
 
 
 class BCMState(NamedTuple):
-    """``theta``: the sliding threshold of every post neuron, per stream, shape ``(B, n_post)``."""
+    """``theta``: the sliding threshold of every post neuron, per stream, shape ``(B, n_post)``.
+
+    >>> import torch
+    >>> BCM(eta=0.1).init_state(torch.zeros(2, 3), batch=4).theta.shape      # W is (n_post, n_pre)
+    torch.Size([4, 2])
+    """
 
     theta: Tensor
 

@@ -153,7 +153,14 @@ class EnergyGradient(Rule):
 
 
 class ContrastiveState(NamedTuple):
-    """State of :class:`Contrastive`: the inner rule's state in the free and the target phase."""
+    """State of :class:`Contrastive`: the inner rule's state in the free and the target phase.
+
+    >>> import torch
+    >>> from plasticity import BCM
+    >>> s = Contrastive(rule=BCM(eta=0.1)).init_state(torch.zeros(2, 3))
+    >>> type(s.free).__name__, type(s.target).__name__          # two independent BCM thresholds
+    ('BCMState', 'BCMState')
+    """
 
     free: Any
     target: Any

@@ -76,7 +76,13 @@ _REDUCTIONS = ("mean", "sum")
 
 
 class EmptyState(NamedTuple):
-    """State of a rule that keeps no traces."""
+    """State of a rule that keeps no traces.
+
+    >>> import torch
+    >>> from plasticity import Hebb
+    >>> Hebb(eta=0.1).init_state(torch.zeros(2, 3))
+    EmptyState()
+    """
 
 
 # ----------------------------------------------------------------------------------------------
@@ -319,7 +325,14 @@ class Rule:
 
 
 class SumState(NamedTuple):
-    """State of :class:`Sum`: the states of its rules, in order."""
+    """State of :class:`Sum`: the states of its rules, in order.
+
+    >>> import torch
+    >>> from plasticity import BCM, Hebb
+    >>> s = Sum(Hebb(eta=0.1), BCM(eta=0.1)).init_state(torch.zeros(2, 3))
+    >>> [type(x).__name__ for x in s.states]
+    ['EmptyState', 'BCMState']
+    """
 
     states: tuple
 

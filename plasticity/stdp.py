@@ -15,7 +15,13 @@ __all__ = ["PairSTDP", "PairSTDPState", "update_trace"]
 
 
 class PairSTDPState(NamedTuple):
-    """Traces after the last step: ``x_pre`` ``(B, n_pre)`` (time constant τ₊), ``x_post`` ``(B, n_post)`` (τ₋)."""
+    """Traces after the last step: ``x_pre`` ``(B, n_pre)`` (time constant τ₊), ``x_post`` ``(B, n_post)`` (τ₋).
+
+    >>> import torch
+    >>> s = PairSTDP().init_state(torch.zeros(2, 3), batch=4)
+    >>> s.x_pre.shape, s.x_post.shape
+    (torch.Size([4, 3]), torch.Size([4, 2]))
+    """
 
     x_pre: Tensor
     x_post: Tensor

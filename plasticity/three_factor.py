@@ -16,7 +16,14 @@ __all__ = ["Modulated", "ModulatedState"]
 
 
 class ModulatedState(NamedTuple):
-    """``inner``: the inner rule's state; ``eligibility``: per-stream trace ``(B, n_post, n_pre)``."""
+    """``inner``: the inner rule's state; ``eligibility``: per-stream trace ``(B, n_post, n_pre)``.
+
+    >>> import torch
+    >>> from plasticity import Hebb
+    >>> s = Modulated(rule=Hebb(eta=1.0), tau_e=10.0).init_state(torch.zeros(2, 3), batch=4)
+    >>> s.inner, s.eligibility.shape
+    (EmptyState(), torch.Size([4, 2, 3]))
+    """
 
     inner: Any
     eligibility: Tensor

@@ -15,7 +15,13 @@ __all__ = ["TripletSTDP", "TripletSTDPState"]
 
 
 class TripletSTDPState(NamedTuple):
-    """Pre traces ``r1`` (τ₊), ``r2`` (τₓ), shape ``(B, n_pre)``; post traces ``o1`` (τ₋), ``o2`` (τᵧ), ``(B, n_post)``."""
+    """Pre traces ``r1`` (τ₊), ``r2`` (τₓ), shape ``(B, n_pre)``; post traces ``o1`` (τ₋), ``o2`` (τᵧ), ``(B, n_post)``.
+
+    >>> import torch
+    >>> s = TripletSTDP().init_state(torch.zeros(2, 3))
+    >>> [tuple(t.shape) for t in s]             # no batch given: one stream
+    [(1, 3), (1, 3), (1, 2), (1, 2)]
+    """
 
     r1: Tensor
     r2: Tensor

@@ -22,3 +22,18 @@ def test_star_import_of_gsemm_keeps_user_names():
     ns = {"model": "mine"}
     exec("from networks.gsemm import *", ns)
     assert ns["model"] == "mine" and "Learner" in ns and "register_rule" in ns
+
+
+@pytest.mark.parametrize("pkg", PACKAGES)
+def test_every_public_function_and_class_has_an_example(pkg):
+    """The quality bar: a docstring with a short example (run by tests/test_doctests.py or a docs page)."""
+    import inspect
+    mod = importlib.import_module(pkg)
+    missing = []
+    for n in mod.__all__:
+        obj = getattr(mod, n)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            doc = inspect.getdoc(obj) or ""
+            if ">>>" not in doc:
+                missing.append(n)
+    assert not missing, f"{pkg}: public names without a docstring example: {missing}"

@@ -43,7 +43,12 @@ from .ops import BACKENDS, aussm_scan
 
 
 class AUSSMState(NamedTuple):
-    """Decode state of an :class:`AUSSMBlock`: ``conv`` (B, d, K−1) last pre-conv inputs, ``h`` complex (B, d, n)."""
+    """Decode state of an :class:`AUSSMBlock`: ``conv`` (B, d, K−1) last pre-conv inputs, ``h`` complex (B, d, n).
+
+    >>> s = AUSSMBlock(8, d_state=4, generator=torch.Generator().manual_seed(0)).init_state(2)
+    >>> s.conv.shape, s.h.shape, s.h.dtype
+    (torch.Size([2, 8, 3]), torch.Size([2, 8, 4]), torch.complex64)
+    """
 
     conv: Tensor
     h: Tensor

@@ -35,7 +35,12 @@ from .block import _check_input, causal_conv, linear, uniform_
 
 
 class MambaState(NamedTuple):
-    """Decode state of a :class:`MambaBlock`: ``conv`` (B, e, K−1) pre-conv inputs, ``h`` (B, e, n) real."""
+    """Decode state of a :class:`MambaBlock`: ``conv`` (B, e, K−1) pre-conv inputs, ``h`` (B, e, n) real.
+
+    >>> s = MambaBlock(8, d_state=4, generator=torch.Generator().manual_seed(0)).init_state(2)
+    >>> s.conv.shape, s.h.shape                  # e = expand · d = 16
+    (torch.Size([2, 16, 3]), torch.Size([2, 16, 4]))
+    """
 
     conv: Tensor
     h: Tensor

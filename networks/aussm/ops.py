@@ -65,7 +65,11 @@ def _triton_module():
 
 
 def triton_available() -> bool:
-    """True when the fused Triton kernel module imports (it may still need a CUDA device)."""
+    """True when the fused Triton kernel module imports (it may still need a CUDA device).
+
+    >>> isinstance(triton_available(), bool)   # False without triton; backend="auto" then uses torch
+    True
+    """
     try:
         _triton_module()
         return True

@@ -28,7 +28,14 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DSEMParams:
-    """Plain-numpy copy of a DSEM network: ``xi`` (N, P), ``phi`` (P, P) and the scalars."""
+    """Plain-numpy copy of a DSEM network: ``xi`` (N, P), ``phi`` (P, P) and the scalars.
+
+    >>> import torch
+    >>> from networks.gsemm import dsem, cycle, hadamard_patterns
+    >>> p = dsem_params(dsem(hadamard_patterns(8, 2, dtype=torch.float64), cycle(2, dtype=torch.float64)))
+    >>> type(p.xi).__name__, p.N, p.P
+    ('ndarray', 8, 2)
+    """
 
     xi: np.ndarray
     phi: np.ndarray

@@ -34,7 +34,17 @@ from .targets import BrianSim
 
 @dataclass
 class RateResult:
-    """``t`` (T,) sample times in model units, ``v`` and ``s`` (T, N), ``overlaps`` (T, P) = vᵀΞ/N."""
+    """``t`` (T,) sample times in model units, ``v`` and ``s`` (T, N), ``overlaps`` (T, P) = vᵀΞ/N.
+
+    Returned by :meth:`RateMirror.run`; for example, a recall decoded from its overlaps:
+
+    >>> import torch
+    >>> from networks.gsemm import decode
+    >>> ov = np.repeat(np.eye(3), 10, axis=0)                 # pattern 0, then 1, then 2, 10 samples each
+    >>> res = RateResult(t=np.arange(30) * 0.1, v=np.zeros((30, 4)), s=np.zeros((30, 4)), overlaps=ov)
+    >>> decode(torch.tensor(res.overlaps), sample_dt=0.1).order
+    [0, 1, 2]
+    """
 
     t: np.ndarray
     v: np.ndarray

@@ -76,7 +76,18 @@ class SpikeConfig:
 @dataclass
 class SpikeResult:
     """Spikes of one run: ``feature_i``/``feature_t`` and ``hidden_i``/``hidden_t`` (t in model units);
-    ``N``, ``P``, ``M``, ``duration`` (model units), ``r_f`` (Hz), ``time_unit`` (s)."""
+    ``N``, ``P``, ``M``, ``duration`` (model units), ``r_f`` (Hz), ``time_unit`` (s).
+
+    Built by :meth:`SpikingGSEMM.run`; by hand here: memory 0's two hidden neurons fire 4 spikes in the
+    first half of a 2-unit run, memory 1's in the second half (time unit 10 ms, so 1 unit = 10 ms):
+
+    >>> r = SpikeResult(np.array([], int), np.array([]), np.array([0, 1, 0, 1, 2, 3, 2, 3]),
+    ...                 np.array([0.1, 0.3, 0.5, 0.7, 1.1, 1.3, 1.5, 1.7]), N=4, P=2, M=2, duration=2.0,
+    ...                 r_f=100.0, time_unit=0.01)
+    >>> t, rates = r.hidden_rates(bin=1.0)
+    >>> t.tolist(), rates.tolist()              # 4 spikes / (1 unit · 10 ms) per memory population
+    ([0.5, 1.5], [[400.0, 0.0], [0.0, 400.0]])
+    """
 
     feature_i: np.ndarray
     feature_t: np.ndarray

@@ -26,7 +26,18 @@ from .linear_hds import check_operator, hds_rollout
 
 
 def nlms_delta(F_hat: Tensor, H: Tensor, y: Tensor, lr: float = 1.0, eps: float = 1e-12) -> Tensor:
-    """NLMS update ``ΔF`` averaged over the batch; ``H (B, s, d)`` substrate, ``y (B, d)`` target."""
+    """NLMS update ``ΔF = lr · mean_b (y_b − F̂ h_b) h_bᵀ / (‖h_b‖² + ε)``, ``h_b = vec(H_b)``; ``H (B, s, d)``
+    substrate, ``y (B, d)`` target.
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> F = torch.randn(2, 6, generator=g, dtype=torch.float64)          # the boundary to learn (d=2, s=3)
+    >>> F_hat = torch.zeros(2, 6, dtype=torch.float64)
+    >>> for _ in range(300):
+    ...     H = torch.randn(1, 3, 2, generator=g, dtype=torch.float64)
+    ...     F_hat += nlms_delta(F_hat, H, H.reshape(1, -1) @ F.T)
+    >>> float((F_hat - F).abs().max()) < 1e-6
+    True
+    """
     d, s = check_operator(F_hat)
     if H.dim() != 3 or H.shape[1:] != (s, d):
         raise ValueError(f"H must have shape (B, s={s}, d={d}); got {tuple(H.shape)}")

@@ -135,7 +135,13 @@ scan_fwd.register_autograd(_backward, setup_context=_setup_context)
 def recurrent_scan(z: Tensor, h0: Tensor, weight: Tensor, structure: str = "dense", activation: str = "tanh",
                    backend: str = "auto") -> Tensor:
     """``hs`` with ``h_t = σ(R h_{t−1} + z_t)``; ``z (B, L, H)``, ``h0 (B, H)``; weight ``(H, H)`` (dense) or
-    ``(c, c, 3)`` (ring). Differentiable in ``z``, ``h0`` and ``weight`` on every backend."""
+    ``(c, c, 3)`` (ring). Differentiable in ``z``, ``h0`` and ``weight`` on every backend.
+
+    >>> W = torch.tensor([[0.0, 0.0], [1.0, 0.0]])            # unit 0 feeds unit 1
+    >>> z = torch.zeros(1, 3, 2); z[0, 0, 0] = 1.0
+    >>> recurrent_scan(z, torch.zeros(1, 2), W, "dense", "relu", backend="torch")[0].tolist()
+    [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
+    """
     check_scan_args(z, h0, weight, structure, activation)
     if resolve_backend(backend, z, weight, structure) == "torch":
         return scan_reference(z, h0, weight, structure, activation)

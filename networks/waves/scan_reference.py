@@ -105,7 +105,13 @@ def activation_grad(h: Tensor, activation: str) -> Tensor:
 
 
 def scan_reference(z: Tensor, h0: Tensor, weight: Tensor, structure: str, activation: str) -> Tensor:
-    """Eager step loop ``h_t = σ(R h_{t−1} + z_t)``; differentiable by autograd (the oracle)."""
+    """Eager step loop ``h_t = σ(R h_{t−1} + z_t)``; differentiable by autograd (the oracle).
+
+    >>> u = torch.zeros(1, 1, 3); u[0, 0, 2] = 1.0              # ring shift: h[i] ← h[i+1]
+    >>> z = torch.zeros(1, 3, 4); z[0, 0, 3] = 1.0
+    >>> scan_reference(z, torch.zeros(1, 4), u, "ring", "relu")[0].argmax(-1).tolist()
+    [3, 2, 1]
+    """
     check_scan_args(z, h0, weight, structure, activation)
     act = activation_fn(activation)
     h, hs = h0, []

@@ -46,7 +46,12 @@ INPUT_MODES = ("clamp", "additive", "init")
 
 
 class TWMState(NamedTuple):
-    """Ring-buffer substrate: ``buffer (B, s, d)`` and ``head`` = physical slot of the oldest column."""
+    """Ring-buffer substrate: ``buffer (B, s, d)`` and ``head`` = physical slot of the oldest column.
+
+    >>> st = TWMState(torch.tensor([[[2.0], [0.0], [1.0]]]), head=1)      # slot 1 holds the oldest column
+    >>> st.ordered()[0, :, 0].tolist(), st.vector().shape
+    ([0.0, 1.0, 2.0], torch.Size([1, 3]))
+    """
 
     buffer: Tensor
     head: int
@@ -69,7 +74,15 @@ class TWMCell(nn.Module):
     """TWM cell over a boundary module ``f`` (linear, attention or MLP; see :mod:`.boundaries`).
 
     ``readout_col`` is the column whose content is returned as the output of each step (default
-    ``-1``, the start column, i.e. the value ``f`` just wrote).
+    ``-1``, the start column, i.e. the value ``f`` just wrote). Each step shifts the lattice by one column
+    and writes ``f(H)`` (plus the input, per ``input_mode``) into the start column: ``Φ = S⊗I + e_s⊗F``.
+
+    >>> cell = TWMCell(LinearBoundary(torch.eye(2, 6, dtype=torch.float64)))   # f copies the oldest column
+    >>> state, ys = cell.rollout(cell.load(torch.arange(6.0, dtype=torch.float64).reshape(1, 3, 2)), steps=6)
+    >>> ys[0].tolist()                          # period s = 3: the loaded columns replay
+    [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    >>> cell.as_matrix().shape
+    torch.Size([6, 6])
     """
 
     def __init__(self, boundary: nn.Module, input_mode: str = "clamp", input_matrix: Tensor | None = None,

@@ -34,7 +34,14 @@ from .scan_op import recurrent_scan
 
 
 class WaveRNN(nn.Module):
-    """wRNN with ring convolution recurrence (see the module docstring)."""
+    """wRNN: ``h_{t+1} = ReLU(u ⋆ h_t + V x_t + b)`` on ``c`` rings of ``n`` neurons, readout ``y_t = W h_t``
+    (the convolution and the inits are in the module docstring).
+
+    >>> net = WaveRNN(n_in=2, n=16, c=3, n_out=1, readout_mode="last", generator=torch.Generator().manual_seed(0))
+    >>> y, hs = net(torch.rand(4, 50, 2, generator=torch.Generator().manual_seed(1)))
+    >>> y.shape, hs.shape                      # last-state readout, hidden states (B, L, c·n)
+    (torch.Size([4, 1]), torch.Size([4, 50, 48]))
+    """
 
     def __init__(self, n_in: int, n: int, c: int, n_out: int, u_init: str = "shift", v_init: str = "solo",
                  bias: bool = True, readout: str = "linear", readout_mode: str = "all", mlp_hidden: int = 100,
