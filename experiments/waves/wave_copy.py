@@ -6,7 +6,8 @@ minus 20). Cross-entropy over all steps. wRNN: n=100, c=6, shift + solo init, Re
 readout. iRNN: 100 units, identity init.
 
 Reference (paper, 60k iterations): wRNN loss ~1e−10 – 1e−11, iRNN ~1e−3 – 1e−4. Pass band (ours): the wRNN's
-final loss is at least 10× below the iRNN's at equal iterations.
+final loss is at least 10× below the iRNN's at equal iterations. Measured with the defaults (CPU, 20k
+iterations, about 30 min; ``docs/waves.md``): wRNN test CE 1.4e−10, iRNN 0.31.
 
     python -m experiments run wave_copy --device cuda
 """
