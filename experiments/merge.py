@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from . import registry
-from .config import ConfigError, apply_overrides
+from .config import ConfigError, validate
 from .context import RunContext
 
 #: settings that may differ between merged runs (the seed range and where it ran)
@@ -73,9 +73,9 @@ def merge(name: str, paths: list[Path], out: Path, *, overwrite: bool = False) -
     paths = [Path(p) for p in paths]
     loaded = [load_run(p) for p in paths]
     base = check_compatible(name, [c for c, _ in loaded], paths)
-    settings = {k: v for k, v in base.items() if k != "experiment"}
-    cfg = apply_overrides(exp.config(), [f"{k}={_as_text(v)}" for k, v in settings.items()
-                                         if k in exp.config.__dataclass_fields__])
+    fields = exp.config.__dataclass_fields__
+    cfg = exp.config(**{k: v for k, v in base.items() if k in fields})   # JSON keeps the settings' types
+    validate(cfg)
     ctx = RunContext.create(out, config={**base, "merged_from": [str(p) for p in paths]},
                             seed=min(c["seed"] for c, _ in loaded), device="cpu",   # merging computes nothing
                             overwrite=overwrite)
@@ -85,11 +85,6 @@ def merge(name: str, paths: list[Path], out: Path, *, overwrite: bool = False) -
         ctx.abort()
         raise
     return ctx.finish(metrics)
-
-
-def _as_text(v) -> str:
-    """A JSON setting value as ``--set`` text (lists comma separated)."""
-    return ",".join(str(x) for x in v) if isinstance(v, list) else str(v)
 
 
 def _has_merge(name: str) -> bool:

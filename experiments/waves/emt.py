@@ -50,7 +50,7 @@ from networks.waves import EMT_TASKS
 from ..threads import cpu_threads
 from . import emt_figures as figs
 from .emt_analysis import analyse
-from .emt_train import _window_acc, evaluate_emt, train_emt
+from .emt_train import window_acc, evaluate_emt, train_emt
 
 
 def parse_task(name: str) -> tuple[int, int, int]:
@@ -102,7 +102,7 @@ def _final_train_acc(acc_log: list[tuple[int, float]], window: int = 200) -> flo
     >>> round(_final_train_acc([(0, 0.5), (10, 0.9), (200, 0.7), (210, 0.8)], window=200), 6)   # steps 10..210
     0.8
     """
-    return _window_acc(acc_log, acc_log[-1][0], window + 1)     # steps are integers: s >= last - window
+    return window_acc(acc_log, acc_log[-1][0], window + 1)     # steps are integers: s >= last - window
 
 
 def _mean(xs: list[float]) -> float:

@@ -93,7 +93,7 @@ def select_top_k(scores, k: int) -> list[int]:
     return sorted(i for _, i in t.items())
 
 
-def _window_acc(acc_log: list[tuple[int, float]], step: int, window: int = 200) -> float:
+def window_acc(acc_log: list[tuple[int, float]], step: int, window: int = 200) -> float:
     """Mean of the logged accuracies with ``step − window < s ≤ step`` (nan when none)."""
     vals = [a for s, a in acc_log if step - window < s <= step]
     return sum(vals) / len(vals) if vals else float("nan")
@@ -148,7 +148,7 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
             # score with the horizon this batch was trained at (before any update above changed it)
             last = bit_accuracy(out.detach(), y, mask)
             c = {"step": done, "horizon": int(x.shape[1] - s), "train_acc_last_batch": last,
-                 "train_acc_window": _window_acc(hist["acc"], step)}
+                 "train_acc_window": window_acc(hist["acc"], step)}
             c["train_acc"] = c["train_acc_last_batch"] if checkpoint_rank == "last_batch" else c["train_acc_window"]
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             top.offer(c["train_acc"], (done, state))
