@@ -23,6 +23,7 @@ from typing import Any, Callable
 CATALOG: dict[str, str] = {
     "learn_sequence": "experiments.gsemm.learn_sequence",
     "stream": "experiments.gsemm.stream",
+    "continuous": "experiments.continuous.continuous",
     "replay": "experiments.gsemm.replay",
     "escape_time": "experiments.gsemm.escape_time",
     "capacity": "experiments.gsemm.capacity",

@@ -1,0 +1,1 @@
+"""Continuous online sequence prediction (Cui, Ahmad & Hawkins 2016) and its contenders."""
