@@ -128,7 +128,7 @@ class StreamLearner:
         B, K, N = self.batch, self.capacity, self.N
         kw = dict(device=self.device)
         self.xi = torch.zeros(B, K, N, dtype=self.dtype, **kw)          # stored patterns (raw)
-        self.xi_unit = torch.zeros(B, K, N, dtype=self.dtype, **kw)     # unit rows
+        self.xi_unit_t = torch.zeros(B, N, K, dtype=self.dtype, **kw)   # unit patterns as columns (fast match)
         self.succ = torch.full((B, K), -1, dtype=torch.long, **kw)      # successor cell (or -1)
         self.pred = torch.full((B, K), -1, dtype=torch.long, **kw)      # predecessor cell (or -1)
         self.strength = torch.zeros(B, K, dtype=self.dtype, **kw)       # Φ[succ[j], j]
@@ -138,6 +138,8 @@ class StreamLearner:
         self.h = torch.zeros(B, K, dtype=self.dtype, **kw)              # settled state h⁺ (= next trace d)
         self.winner = torch.full((B,), -1, dtype=torch.long, **kw)      # last recruited cell
         self.prev_hit = torch.zeros(B, K, dtype=torch.bool, **kw)       # cells holding the previous element
+        self.surprised = torch.zeros(B, K, dtype=torch.bool, **kw)      # stored when nothing predicted it
+        self.prev_surprised = torch.ones(B, dtype=torch.bool, **kw)     # the previous element was a surprise
         self.steps = 0
 
     @property
@@ -162,12 +164,12 @@ class StreamLearner:
     def _free(self, q: Tensor) -> Tensor:
         """The free-phase prediction over cells from the drive ``q`` (B, K): :math:`p_i ∝ q_i e^{−\text{age}_i/τ_r}`
         (the transitions' short-term facilitation decays with the age of the event), zeros if ``q`` is."""
-        age = (self.stored - self.steps).to(self.dtype) / self.recency
         top = q.amax(-1, keepdim=True)
-        logit = torch.where((q > 0) & (q >= 0.5 * top), torch.log(q.clamp_min(1e-300)) + age,
-                            torch.full_like(q, -math.inf))
-        p = torch.softmax(logit, dim=-1)
-        return torch.nan_to_num(p, nan=0.0)
+        sup = (q > 0) & (q >= 0.5 * top)
+        newest = torch.where(sup, self.stored, torch.full_like(self.stored, -1)).amax(-1, keepdim=True)
+        w = torch.where(sup, q * torch.exp((self.stored - newest).to(self.dtype) / self.recency), torch.zeros_like(q))
+        tot = w.sum(-1, keepdim=True)
+        return torch.where(tot > 0, w / tot.clamp_min(1e-300), torch.zeros_like(w))
 
     def prediction_cells(self) -> Tensor:
         """The free-phase prediction over cells (B, K), normalised to sum 1 (all zeros when nothing is predicted)."""
@@ -189,7 +191,7 @@ class StreamLearner:
         """
         c = self._check_patterns(candidates, "candidates")
         cu = c / c.norm(dim=-1, keepdim=True)
-        cos = self.xi_unit @ cu.T                                       # (B, K, C)
+        cos = self.xi_unit_t.transpose(1, 2) @ cu.T                     # (B, K, C)
         best, idx = cos.max(-1)
         onehot = torch.zeros_like(cos).scatter_(-1, idx.unsqueeze(-1), 1.0) * (best >= self.theta).unsqueeze(-1)
         return (self.prediction_cells().unsqueeze(1) @ onehot).squeeze(1)
@@ -271,7 +273,7 @@ class StreamLearner:
         q = self._drive(d)                                                # Φ d, before this element
         tot = q.sum(-1)
         h_minus = self._free(q)
-        cos = (self.xi_unit @ xu.unsqueeze(-1)).squeeze(-1)             # (B, K)
+        cos = (xu.unsqueeze(1) @ self.xi_unit_t).squeeze(1)             # (B, K)
         best = cos.masked_fill(~self.used, -2.0).amax(-1)
         hit = self.used & (cos >= self.theta) & (cos >= best.unsqueeze(-1) - 0.05)   # cells holding the item
         hit_pool = hit.clone()
@@ -286,17 +288,23 @@ class StreamLearner:
                 new = (self.strength + self.eta * self.strength * d * dh).clamp(0.0, 1.0)
                 self.strength = torch.where((self.succ >= 0) & refuted.unsqueeze(-1), new, self.strength)
             self._imprint(ar, x, xu, w)
+            self.surprised[ar, w] = surprise >= 1.0 - 1e-9
             cos[ar, w] = 1.0
             q[ar, w] = 0.0
-        # weak first-order drive: cells that followed a cell of the previous item (breaks a burst's ties only)
-        back = self.prev_hit.gather(1, self.pred.clamp_min(0)) & (self.pred >= 0)
+        # weak backoff drive, used only in a burst: cells that followed a cell of the previous item, and, right
+        # after a surprise, cells that also followed a surprise (a context that starts afresh)
+        pc = self.pred.clamp_min(0)
+        back = (self.prev_hit.gather(1, pc) | (self.surprised.gather(1, pc) & self.prev_surprised.unsqueeze(-1))) \
+            & (self.pred >= 0)
         if self.learn:
             back[ar, w] = False                                           # the new cell's own link is not evidence
         # (only where no cell holding the item is predicted at all: a burst)
         burst = ((q > 0) & hit_pool).sum(-1, keepdim=True) == 0
-        logits = self.beta * cos + torch.log(self.eps + torch.where(burst, self.backoff * back.to(q.dtype), q))
-        logits = logits.masked_fill(~self.used, float("-inf"))
-        h_plus = torch.softmax(logits, dim=-1)
+        drive = self.eps + torch.where(burst, self.backoff * back.to(q.dtype), q)
+        cmax = cos.masked_fill(~self.used, -2.0).amax(-1, keepdim=True)
+        # softmax(β cos + log(ε + drive)) computed as a product (no log): the same numbers, cheaper
+        h_plus = torch.where(self.used, torch.exp(self.beta * (cos - cmax)) * drive, torch.zeros_like(drive))
+        h_plus = h_plus / h_plus.sum(-1, keepdim=True)
         # sharp limit: cells below 1e-3 of the most active one are silent (no ε-level leaks along chains)
         h_plus = torch.where(h_plus >= 1e-3 * h_plus.amax(-1, keepdim=True), h_plus, torch.zeros_like(h_plus))
         h_plus = h_plus / h_plus.sum(-1, keepdim=True)
@@ -304,15 +312,15 @@ class StreamLearner:
         on = hit & (h_minus >= 0.1 * h_minus.amax(-1, keepdim=True)) & (h_minus > 0)
         self.last_use = torch.where(on, torch.full_like(self.last_use, self.steps), self.last_use)
         self.h = h_plus
-        hit_now = self.used & (cos >= self.theta) & (cos >= cos.masked_fill(~self.used, -2.0).amax(-1, keepdim=True) - 0.05)
-        self.prev_hit = hit_now
+        self.prev_hit = self.used & (cos >= self.theta) & (cos >= cmax - 0.05)
+        self.prev_surprised = surprise >= 1.0 - 1e-9
         self.steps += 1
         return surprise
 
     def _imprint(self, ar: Tensor, x: Tensor, xu: Tensor, w: Tensor) -> None:
         """One-shot imprint of ``x`` into the recruited cells ``w`` with the transition from the previous ones."""
         self.xi[ar, w] = x
-        self.xi_unit[ar, w] = xu
+        self.xi_unit_t[ar, :, w] = xu
         self.used[ar, w] = True
         self.stored[ar, w] = self.steps
         self.last_use[ar, w] = self.steps
@@ -339,6 +347,7 @@ class StreamLearner:
         self.pred[ar, w] = -1
         self.strength[ar, w] = 0.0
         self.used[ar, w] = False
+        self.surprised[ar, w] = False
         self.h = self.h.clone()
         self.h[ar, w] = 0.0
         hit = self.winner[ar] == w
@@ -361,11 +370,13 @@ class StreamLearner:
         if isinstance(cue, Tensor) and cue.dim() == 2 and self.batch == 1:
             cue = cue[:, None]
         cue = self._check_chunk(cue)
-        saved = (self.h, self.learn, self.steps, self.last_use, self.winner)
+        saved = (self.h, self.learn, self.steps, self.last_use, self.winner, self.prev_hit, self.prev_surprised)
         out = torch.zeros(int(steps), self.batch, self.N, dtype=self.dtype, device=self.device)
         try:
             self.learn = False
             self.h = torch.zeros_like(self.h)
+            self.prev_hit = torch.zeros_like(self.prev_hit)
+            self.prev_surprised = torch.ones_like(self.prev_surprised)         # a cue starts a context afresh
             with torch.no_grad():
                 for t in range(cue.shape[0]):
                     self._step(cue[t])
@@ -381,11 +392,12 @@ class StreamLearner:
                     self._step(x)
                     self.h = torch.where(alive.unsqueeze(-1), self.h, torch.zeros_like(h))
         finally:
-            self.h, self.learn, self.steps, self.last_use, self.winner = saved
+            self.h, self.learn, self.steps, self.last_use, self.winner, self.prev_hit, self.prev_surprised = saved
         return out
 
     # ------------------------------------------------------------------------------ checkpoints
-    _TENSORS = ("xi", "xi_unit", "succ", "pred", "strength", "used", "last_use", "stored", "h", "winner", "prev_hit")
+    _TENSORS = ("xi", "xi_unit_t", "succ", "pred", "strength", "used", "last_use", "stored", "h", "winner", "prev_hit",
+                "surprised", "prev_surprised")
 
     def _config(self) -> dict:
         return {"N": self.N, "capacity": self.capacity, "batch": self.batch, "beta": self.beta, "eps": self.eps,
