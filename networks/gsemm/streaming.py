@@ -141,6 +141,8 @@ class StreamLearner:
         self.surprised = torch.zeros(B, K, dtype=torch.bool, **kw)      # stored when nothing predicted it
         self.prev_surprised = torch.ones(B, dtype=torch.bool, **kw)     # the previous element was a surprise
         self.steps = 0
+        self._ar = torch.arange(B, device=self.device)
+        self._refresh()
 
     @property
     def phi(self) -> Tensor:
@@ -164,20 +166,27 @@ class StreamLearner:
     def _free(self, q: Tensor) -> Tensor:
         """The free-phase prediction over cells from the drive ``q`` (B, K): :math:`p_i ∝ q_i e^{−\text{age}_i/τ_r}`
         (the transitions' short-term facilitation decays with the age of the event), zeros if ``q`` is."""
-        top = q.amax(-1, keepdim=True)
-        sup = (q > 0) & (q >= 0.5 * top)
-        newest = torch.where(sup, self.stored, torch.full_like(self.stored, -1)).amax(-1, keepdim=True)
-        w = torch.where(sup, q * torch.exp((self.stored - newest).to(self.dtype) / self.recency), torch.zeros_like(q))
-        tot = w.sum(-1, keepdim=True)
-        return torch.where(tot > 0, w / tot.clamp_min(1e-300), torch.zeros_like(w))
+        sup = q >= 0.5 * q.amax(-1, keepdim=True)
+        sup = sup & (q > 0)
+        newest = torch.where(sup, self.stored, -1).amax(-1, keepdim=True)
+        w = torch.where(sup, q * torch.exp((self.stored - newest).to(self.dtype) / self.recency), 0.0)
+        return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
     def prediction_cells(self) -> Tensor:
         """The free-phase prediction over cells (B, K), normalised to sum 1 (all zeros when nothing is predicted)."""
-        return self._free(self._drive(self.h))
+        return self._p
+
+    def _refresh(self) -> None:
+        """Recompute the cached drive and prediction from the state (after a load or a replay)."""
+        self._q = self._drive(self.h)
+        self._p = self._free(self._q)
 
     def predict(self) -> Tensor:
         """The prediction of the next element in feature space, :math:`Σ_i p_i ξ_i` (B, N)."""
-        return (self.prediction_cells().unsqueeze(1) @ self.xi).squeeze(1)
+        p = self._p
+        b, i = p.nonzero(as_tuple=True)                                   # the support is small: gather it
+        out = torch.zeros(self.batch, self.N, dtype=self.dtype, device=self.device)
+        return out.index_add_(0, b, p[b, i, None] * self.xi[b, i])
 
     def scores(self, candidates: Tensor) -> Tensor:
         """Predicted probability of each candidate pattern (C, N) as the next element, (B, C): the mass of the
@@ -264,24 +273,28 @@ class StreamLearner:
         return st.argmin(-1)
 
     def _step(self, x: Tensor) -> Tensor:
-        ar = torch.arange(self.batch, device=self.device)
+        ar = self._ar
         xu = x / x.norm(dim=-1, keepdim=True)
+        d = self.h
+        q, h_minus = self._q, self._p                                    # Φd and the prediction, from the last step
         if self.learn:
             w = self._lru()
             self._recycle(ar, w)                                          # frees w and its transitions
-        d = self.h
-        q = self._drive(d)                                                # Φ d, before this element
+            stale = (q > 0) & (self.pred < 0)
+            if bool(stale.any()):                                         # w carried (or received) a prediction
+                q = torch.where(stale, torch.zeros_like(q), q)
+                h_minus = self._free(q)
         tot = q.sum(-1)
-        h_minus = self._free(q)
         cos = (xu.unsqueeze(1) @ self.xi_unit_t).squeeze(1)             # (B, K)
-        best = cos.masked_fill(~self.used, -2.0).amax(-1)
-        hit = self.used & (cos >= self.theta) & (cos >= best.unsqueeze(-1) - 0.05)   # cells holding the item
-        hit_pool = hit.clone()
+        cos_m = cos.masked_fill(~self.used, -2.0)
+        best = cos_m.amax(-1, keepdim=True)
+        hit = (cos_m >= self.theta) & (cos_m >= best - 0.05)             # cells holding the arriving item
         pi = (h_minus * hit).sum(-1)
         something = tot > 0
         surprise = torch.where(something, 1.0 - pi, torch.ones_like(pi))
+        burst = ((q > 0) & hit).sum(-1, keepdim=True) == 0               # no cell holding the item was predicted
         if self.learn:
-            refuted = something & (pi <= 1e-6) & (best >= self.theta)    # a novel item refutes nothing
+            refuted = something & (pi <= 1e-6) & (best.squeeze(-1) >= self.theta)   # a novel item refutes nothing
             if self.eta > 0 and bool(refuted.any()):                      # contrastive depression, third factor
                 i = self.succ.clamp_min(0)
                 dh = -h_minus.gather(1, i) / (self.eps + q.gather(1, i))
@@ -290,31 +303,32 @@ class StreamLearner:
             self._imprint(ar, x, xu, w)
             self.surprised[ar, w] = surprise >= 1.0 - 1e-9
             cos[ar, w] = 1.0
+            q = q.clone()
             q[ar, w] = 0.0
         # weak backoff drive, used only in a burst: cells that followed a cell of the previous item, and, right
         # after a surprise, cells that also followed a surprise (a context that starts afresh)
-        pc = self.pred.clamp_min(0)
-        back = (self.prev_hit.gather(1, pc) | (self.surprised.gather(1, pc) & self.prev_surprised.unsqueeze(-1))) \
-            & (self.pred >= 0)
-        if self.learn:
-            back[ar, w] = False                                           # the new cell's own link is not evidence
-        # (only where no cell holding the item is predicted at all: a burst)
-        burst = ((q > 0) & hit_pool).sum(-1, keepdim=True) == 0
-        drive = self.eps + torch.where(burst, self.backoff * back.to(q.dtype), q)
-        cmax = cos.masked_fill(~self.used, -2.0).amax(-1, keepdim=True)
-        # softmax(β cos + log(ε + drive)) computed as a product (no log): the same numbers, cheaper
-        h_plus = torch.where(self.used, torch.exp(self.beta * (cos - cmax)) * drive, torch.zeros_like(drive))
-        h_plus = h_plus / h_plus.sum(-1, keepdim=True)
-        # sharp limit: cells below 1e-3 of the most active one are silent (no ε-level leaks along chains)
-        h_plus = torch.where(h_plus >= 1e-3 * h_plus.amax(-1, keepdim=True), h_plus, torch.zeros_like(h_plus))
-        h_plus = h_plus / h_plus.sum(-1, keepdim=True)
+        if bool(burst.any()):
+            pc = self.pred.clamp_min(0)
+            back = (self.prev_hit.gather(1, pc) | (self.surprised.gather(1, pc) & self.prev_surprised[:, None])) \
+                & (self.pred >= 0)
+            if self.learn:
+                back[ar, w] = False                                       # the new cell's own link is not evidence
+            q = torch.where(burst, self.backoff * back.to(q.dtype), q)
+        cmax = torch.ones_like(best) if self.learn else best             # the imprinted cell matches exactly
+        # softmax(β cos + log(ε + drive)) computed as a product; in the sharp limit cells below 1e-3 of the most
+        # active one are silent (no ε-level leaks along chains)
+        h = torch.where(self.used, torch.exp(self.beta * (cos - cmax)) * (self.eps + q), torch.zeros_like(q))
+        h = torch.where(h >= 1e-3 * h.amax(-1, keepdim=True), h, torch.zeros_like(h))
+        h = h / h.sum(-1, keepdim=True)
         # use: the cells that carried the (recency-weighted) right prediction
         on = hit & (h_minus >= 0.1 * h_minus.amax(-1, keepdim=True)) & (h_minus > 0)
-        self.last_use = torch.where(on, torch.full_like(self.last_use, self.steps), self.last_use)
-        self.h = h_plus
+        self.last_use = torch.where(on, self.steps, self.last_use)
+        self.h = h
         self.prev_hit = self.used & (cos >= self.theta) & (cos >= cmax - 0.05)
         self.prev_surprised = surprise >= 1.0 - 1e-9
         self.steps += 1
+        self._q = self._drive(h)
+        self._p = self._free(self._q)
         return surprise
 
     def _imprint(self, ar: Tensor, x: Tensor, xu: Tensor, w: Tensor) -> None:
@@ -326,33 +340,28 @@ class StreamLearner:
         self.last_use[ar, w] = self.steps
         prev = self.winner
         ok = prev >= 0
-        if bool(ok.any()):
-            b, p, ww = ar[ok], prev[ok], w[ok]
-            self.succ[b, p] = ww
-            self.strength[b, p] = 1.0
-            self.pred[b, ww] = p
+        p = torch.where(ok, prev, w)                  # no predecessor: harmless writes into w's own (empty) slot
+        self.succ[ar, p] = torch.where(ok, w, -1)
+        self.strength[ar, p] = ok.to(self.dtype)
+        self.pred[ar, w] = torch.where(ok, prev, -1)
         self.winner = w.clone()
 
     def _recycle(self, ar: Tensor, w: Tensor) -> None:
-        """Clear cell ``w`` (B,) and its transitions before it is reused."""
-        p = self.pred[ar, w]
-        s = self.succ[ar, w]
-        okp, oks = p >= 0, s >= 0
-        if bool(okp.any()):
-            self.succ[ar[okp], p[okp]] = -1
-            self.strength[ar[okp], p[okp]] = 0.0
-        if bool(oks.any()):
-            self.pred[ar[oks], s[oks]] = -1
+        """Clear cell ``w`` (B,) and its transitions before it is reused (branch-free: absent links write into
+        w's own slots, which are cleared anyway)."""
+        p, s = self.pred[ar, w], self.succ[ar, w]
+        p = torch.where(p >= 0, p, w)
+        s = torch.where(s >= 0, s, w)
+        self.succ[ar, p] = -1
+        self.strength[ar, p] = 0.0
+        self.pred[ar, s] = -1
         self.succ[ar, w] = -1
         self.pred[ar, w] = -1
         self.strength[ar, w] = 0.0
         self.used[ar, w] = False
         self.surprised[ar, w] = False
-        self.h = self.h.clone()
         self.h[ar, w] = 0.0
-        hit = self.winner[ar] == w
-        if bool(hit.any()):
-            self.winner[ar[hit]] = -1
+        self.winner = torch.where(self.winner == w, -1, self.winner)
 
     # ------------------------------------------------------------------------------ replay
     def replay(self, cue: Tensor, steps: int) -> Tensor:
@@ -377,6 +386,7 @@ class StreamLearner:
             self.h = torch.zeros_like(self.h)
             self.prev_hit = torch.zeros_like(self.prev_hit)
             self.prev_surprised = torch.ones_like(self.prev_surprised)         # a cue starts a context afresh
+            self._refresh()
             with torch.no_grad():
                 for t in range(cue.shape[0]):
                     self._step(cue[t])
@@ -391,8 +401,10 @@ class StreamLearner:
                     h = self.h
                     self._step(x)
                     self.h = torch.where(alive.unsqueeze(-1), self.h, torch.zeros_like(h))
+                    self._refresh()
         finally:
             self.h, self.learn, self.steps, self.last_use, self.winner, self.prev_hit, self.prev_surprised = saved
+            self._refresh()
         return out
 
     # ------------------------------------------------------------------------------ checkpoints
@@ -458,6 +470,7 @@ class StreamLearner:
             for k in cls._TENSORS:
                 setattr(lrn, k, tens[k].to(device))
             lrn.steps = steps
+            lrn._refresh()
         except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"checkpoint {path} is incompatible (missing or malformed entry: {e})") from e
         return lrn
