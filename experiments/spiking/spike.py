@@ -99,6 +99,29 @@ def run(cfg: Config, ctx) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class _DSEMStream:
+    """The epoch-based DSEM protocol the ``stream`` job used before it moved to one-pass learning with the
+    context GSEMM (which the Brian2 mirror does not build yet): 10 epochs x 60 steps per digit."""
+
+    data: str = "digits"
+    epochs: int = 10
+    item_steps: int = 60
+    dt: float = 0.05
+    hidden_per_item: int = 2
+    alpha_s: float = 1.0
+    alpha_c: float = 2.0
+    beta: float = 1.0
+    beta_d: float = 1.0
+    T_f: float = 0.05
+    T_d: float = 1.0
+    eta_xi: float = 2.0
+    eta_phi: float = 2.0
+    theta: float = 0.9
+    tau_y: float = 0.1
+    recall_items: float = 4.0
+
+
 def _stream_network(ctx):
     """Learn the ``stream`` job's network (its default settings) with the torch learner; return
     ``(model, patterns (N, L), description, replay duration, seconds)``."""
@@ -107,8 +130,8 @@ def _stream_network(ctx):
     from networks.gsemm.learning import RecruitingRule
 
     from ..gsemm.learn_sequence import dwell_of
-    from ..gsemm.stream import Config as StreamConfig, load_sequence
-    sc = StreamConfig()
+    from ..gsemm.stream import load_sequence
+    sc = _DSEMStream()
     t0 = time.perf_counter()
     X, desc = load_sequence(sc.data)
     L, N = X.shape

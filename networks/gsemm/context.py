@@ -70,7 +70,7 @@ from torch import Tensor
 
 from .lagrangians import Lagrangian, LogSumExp, Quadratic
 
-__all__ = ["ContextGSEMM", "ContextState", "contrastive_phi"]
+__all__ = ["ContextGSEMM", "ContextState", "ContextTrajectory", "contrastive_phi"]
 
 
 class ContextState(NamedTuple):
@@ -79,6 +79,16 @@ class ContextState(NamedTuple):
     v: Tensor
     u: Tensor
     d: Tensor
+
+
+class ContextTrajectory(NamedTuple):
+    """Recorded free dynamics: times (R,), feature overlaps with the cells' patterns (R, B, K), the most active
+    cell (R, B) and the energy (R, B)."""
+
+    t: Tensor
+    overlaps: Tensor
+    cell: Tensor
+    energy: Tensor
 
 
 def contrastive_phi(phi: Tensor, d: Tensor, h_plus: Tensor, h_minus: Tensor, *, eps: float, eta: float) -> Tensor:
@@ -118,13 +128,17 @@ class ContextGSEMM:
     T_h: float = 0.1
     T_d: float = 5.0
     feature: Lagrangian = field(default_factory=Quadratic)
+    drive: str = "log"
+    gamma: float = 1.0
 
     def __post_init__(self):
         if self.xi.dim() != 2 or self.phi.shape != (self.xi.shape[0], self.xi.shape[0]):
             raise ValueError(f"xi must be (K, N) and phi (K, K); got {tuple(self.xi.shape)} and {tuple(self.phi.shape)}")
         if bool((self.phi < 0).any()):
             raise ValueError("phi must be non-negative (it holds transition strengths)")
-        for name in ("beta", "alpha_s", "eps", "T_f", "T_h", "T_d"):
+        if self.drive not in ("log", "linear"):
+            raise ValueError(f"drive must be 'log' or 'linear', got {self.drive!r}")
+        for name in ("beta", "alpha_s", "eps", "T_f", "T_h", "T_d", "gamma"):
             val = getattr(self, name)
             if not val > 0:
                 raise ValueError(f"{name} must be > 0, got {val}")
@@ -140,8 +154,12 @@ class ContextGSEMM:
         return self.xi / self.xi.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
     def context_drive(self, d: Tensor) -> Tensor:
-        """:math:`\\log(ε + Φ d)`, shape (B, K)."""
-        return torch.log(self.eps + d @ self.phi.T)
+        """β times the context term of the cells' input, shape (B, K): :math:`\\log(ε + Φ d)` for
+        ``drive="log"`` (the product of experts of the streaming learner) or :math:`βγ\\,Φ d` for
+        ``drive="linear"`` (the classic GSEMM coupling; its dwell grows smoothly with how different
+        consecutive items are, which makes it the robust choice for free replay of alike items)."""
+        q = d @ self.phi.T
+        return torch.log(self.eps + q) if self.drive == "log" else self.beta * self.gamma * q
 
     def flow(self, state: ContextState, inputs: Tensor | None = None) -> ContextState:
         """Time derivatives (dv/dt, du/dt, dd/dt)."""
@@ -179,3 +197,38 @@ class ContextGSEMM:
         """ΔΦ (B, K, K) for trace ``d`` (B, K) and the element ``x`` (B, N) that arrived: :func:`contrastive_phi`
         of the clamped and free phases."""
         return contrastive_phi(self.phi, d, self.settle(x, d), self.predict(d), eps=self.eps, eta=eta)
+
+    def simulate(self, cue: Tensor, *, steps: int, dt: float, cue_steps: int = 0,
+                 record_every: int = 10) -> ContextTrajectory:
+        r"""Euler-integrate the flow from :math:`v = \hat x_{cue}`, u = d = 0, with the cue also applied as input
+        :math:`I` for the first ``cue_steps`` steps; then the network runs freely and replays what Φ holds.
+
+        >>> import torch
+        >>> X = torch.eye(4, dtype=torch.float64)
+        >>> net = ContextGSEMM(X, torch.diag(torch.ones(3, dtype=torch.float64), -1), beta=10.0, T_f=0.1,
+        ...                    T_h=0.05, T_d=0.5)
+        >>> tr = net.simulate(X[:1], steps=3000, dt=0.01, cue_steps=100)
+        >>> torch.unique_consecutive(tr.cell[:, 0]).tolist()
+        [0, 1, 2, 3]
+        """
+        if not (isinstance(steps, int) and steps >= 1 and isinstance(record_every, int) and record_every >= 1):
+            raise ValueError("steps and record_every must be integers >= 1")
+        if not (isinstance(dt, (int, float)) and 0 < dt <= 0.5 * min(self.T_f, self.T_h, self.T_d)):
+            raise ValueError(f"dt={dt} must be > 0 and <= half the smallest time constant "
+                             f"({0.5 * min(self.T_f, self.T_h, self.T_d)}) for a stable Euler step")
+        cue = cue[None] if cue.dim() == 1 else cue
+        xh = cue / cue.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        B, K = xh.shape[0], self.xi.shape[0]
+        st = ContextState(xh.clone(), torch.zeros(B, K, dtype=xh.dtype), torch.zeros(B, K, dtype=xh.dtype))
+        ts, ov, cell, en = [], [], [], []
+        with torch.no_grad():
+            for k in range(steps):
+                inp = xh if k < cue_steps else None
+                f = self.flow(st, inp)
+                st = ContextState(st.v + dt * f.v, st.u + dt * f.u, st.d + dt * f.d)
+                if k % record_every == 0:
+                    ts.append(k * dt)
+                    ov.append(st.v @ self.xi_unit.T)
+                    cell.append(self.hidden.act(st.u).argmax(-1))
+                    en.append(self.energy(st, inp))
+        return ContextTrajectory(torch.tensor(ts), torch.stack(ov), torch.stack(cell), torch.stack(en))

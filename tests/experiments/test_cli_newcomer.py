@@ -31,17 +31,17 @@ def test_typo_in_subcommand(capsys):
 
 def test_typo_in_set_key_and_bad_values(capsys, tmp_path):
     out = str(tmp_path / "r")
-    assert main(["run", "stream", "--set", "epoch=3", "--out", out]) == 2
+    assert main(["run", "stream", "--set", "capacty=3", "--out", out]) == 2
     err = _err(capsys)
-    assert "Did you mean epochs" in err and "--help" in err
-    assert main(["run", "stream", "--set", "epochs=three", "--out", out]) == 2
-    assert "--set epochs=three: expected an integer" in _err(capsys)
+    assert "Did you mean capacity" in err and "--help" in err
+    assert main(["run", "stream", "--set", "capacity=three", "--out", out]) == 2
+    assert "--set capacity=three: expected an integer" in _err(capsys)
     assert main(["run", "escape_time", "--set", "dtype=float16", "--out", out]) == 2
     assert "not one of ['float32', 'float64']" in _err(capsys)
-    assert main(["run", "stream", "--set", "epochs", "--out", out]) == 2
+    assert main(["run", "stream", "--set", "capacity", "--out", out]) == 2
     assert "key=value" in _err(capsys)
-    assert main(["run", "stream", "--set", "alpha_c=nan", "--out", out]) == 2
-    assert "alpha_c=nan must be a finite number" in _err(capsys)
+    assert main(["run", "stream", "--set", "beta=nan", "--out", out]) == 2
+    assert "beta=nan must be a finite number" in _err(capsys)
     assert not (tmp_path / "r").exists()
 
 
