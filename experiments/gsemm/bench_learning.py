@@ -25,7 +25,7 @@ from networks.gsemm import dsem, random_patterns
 from networks.gsemm.kernels import Dense
 from networks.gsemm.integrate import step as integrate_step
 from networks.gsemm.learner import Learner
-from networks.gsemm.learning import AuthorsRule, RecruitingRule
+from networks.gsemm.learning import RULES
 
 
 def _cli(args: list[str]) -> tuple[float, dict]:
@@ -46,7 +46,7 @@ def _overhead(rule_name: str, T: int, B: int, N: int = 100, L: int = 10) -> dict
     phi = (torch.randn(B, P, P, generator=g) / P).contiguous()
     net = dsem(xi, phi, alpha_s=1.0, alpha_c=1.52, T_f=0.008, T_d=0.4)
     chunk = X.T.repeat_interleave(T // L, 0)[:, None, :].expand(-1, B, -1).contiguous()
-    rule = AuthorsRule() if rule_name == "authors" else RecruitingRule()
+    rule = RULES[rule_name]()
     res = {}
     with torch.no_grad():  # bare loop: the same Euler step the learner takes, no learning
         k = Dense(net)

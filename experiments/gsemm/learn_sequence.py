@@ -22,7 +22,7 @@ import torch
 
 from networks.gsemm import dsem, escape_time, random_patterns
 from networks.gsemm.learner import Learner
-from networks.gsemm.learning import AuthorsRule, RecruitingRule, free_recall
+from networks.gsemm.learning import free_recall, rule_from_settings
 
 from ..config import setting
 from ..registry import Experiment
@@ -100,9 +100,7 @@ def make_learner(cfg: Config, seed: int, dtype=torch.float64):
             phi[b] = torch.randn(P, P, generator=g, dtype=dtype) / P
     net = dsem(xi, phi, alpha_s=p["alpha_s"], alpha_c=p["alpha_c"], beta=p["beta"], beta_d=p["beta_d"],
                T_f=p["T_f"], T_d=p["T_d"])
-    rule = AuthorsRule() if cfg.rule == "authors" else RecruitingRule(
-        eta_xi=cfg.eta_xi, eta_phi=cfg.eta_phi, theta=cfg.theta, tau_y=cfg.tau_y, beta_z=cfg.beta_z,
-        pre_code=cfg.pre_code)
+    rule = rule_from_settings(cfg.rule, cfg)
     return Learner(net, rule, dt=p["dt"], monitors=("energy",), monitor_every=cfg.energy_every, seed=seed), p
 
 

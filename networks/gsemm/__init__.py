@@ -15,7 +15,9 @@ from .integrate import METHODS, Trajectory, check_dt, simulate
 from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
 from .model import GSEMM, MODELS, State, dense_polynomial, dsem, lisem, make_model
 from .learner import Learner
-from .learning import RULES, AuthorsRule, RecruitingRule, free_recall, register_rule
+from .learning import RULES, AuthorsRule, RecruitingRule, free_recall, register_rule, rule_from_settings
+from .context import ContextGSEMM, ContextState, ContextTrajectory, contrastive_phi
+from .streaming import StreamLearner, StreamOutput
 from .patterns import (chain, cycle, cycles, from_edges, hadamard_patterns, load_patterns, masked_cue,
                        random_patterns)
 
@@ -31,5 +33,7 @@ __all__ = [
     "Decoded", "argmax_labels", "decode", "decoded_order", "dwell_times", "order_follows_graph", "smooth_labels",
     "transitions", "energy_balance", "escape_time", "regime_indicator",
     # online learning
-    "Learner", "RULES", "AuthorsRule", "RecruitingRule", "free_recall", "register_rule",
+    "Learner", "RULES", "AuthorsRule", "RecruitingRule", "free_recall", "register_rule", "rule_from_settings",
+    # one-pass, high-order online learning (context GSEMM)
+    "ContextGSEMM", "ContextState", "ContextTrajectory", "contrastive_phi", "StreamLearner", "StreamOutput",
 ]

@@ -74,7 +74,11 @@ __all__ = ["ContextGSEMM", "ContextState", "ContextTrajectory", "contrastive_phi
 
 
 class ContextState(NamedTuple):
-    """Dynamic state of :class:`ContextGSEMM`: features ``v`` (B, N), cell inputs ``u`` (B, K), trace ``d`` (B, K)."""
+    """Dynamic state of :class:`ContextGSEMM`: features ``v`` (B, N), cell inputs ``u`` (B, K), trace ``d`` (B, K).
+
+    >>> ContextState(torch.zeros(1, 4), torch.zeros(1, 3), torch.zeros(1, 3)).u.shape
+    torch.Size([1, 3])
+    """
 
     v: Tensor
     u: Tensor
@@ -83,7 +87,12 @@ class ContextState(NamedTuple):
 
 class ContextTrajectory(NamedTuple):
     """Recorded free dynamics: times (R,), feature overlaps with the cells' patterns (R, B, K), the most active
-    cell (R, B) and the energy (R, B)."""
+    cell (R, B) and the energy (R, B).
+
+    >>> tr = ContextGSEMM(torch.eye(2), torch.zeros(2, 2)).simulate(torch.eye(2)[:1], steps=20, dt=0.01)
+    >>> tr.overlaps.shape, tr.cell.shape
+    (torch.Size([2, 1, 2]), torch.Size([2, 1]))
+    """
 
     t: Tensor
     overlaps: Tensor

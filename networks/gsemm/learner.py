@@ -278,8 +278,7 @@ class Learner:
         else:
             v, s, _ = _integrate_step(Dense(m), self.v, self.s, None, self.dt, self.method, self.gain * x)
         if self.learn:
-            dxi, dphi, rs = self.rule.update(m, x, old, s, self.rule_state, self.dt) if self.input_mode == "clamp" \
-                else self.rule.update(m, x, old, State(v, s, None), self.rule_state, self.dt)
+            dxi, dphi, rs = self.rule.update(m, x, old, State(v, s, None), self.rule_state, self.dt)
             self._apply(dxi, dphi)
             self.rule_state = rs
         self.v, self.s = v, s

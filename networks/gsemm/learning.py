@@ -45,7 +45,8 @@ Example
 >>> net = dsem(torch.zeros(32, 6, dtype=torch.float64), torch.zeros(6, 6, dtype=torch.float64), alpha_c=2.0)
 >>> rule = RecruitingRule()
 >>> st = rule.init_state(net, 1)
->>> dxi, dphi, st = rule.update(net, X[:, 0][None], None, torch.zeros(1, 32, dtype=torch.float64), st, 0.05)
+>>> z = torch.zeros(1, 32, dtype=torch.float64)
+>>> dxi, dphi, st = rule.update(net, X[:, 0][None], None, State(X[:, 0][None], z, None), st, 0.05)
 >>> st.committed.tolist()
 [[True, False, False, False, False, False]]
 """
@@ -65,7 +66,7 @@ from .linalg import xi_m, xi_t
 from .model import GSEMM, State
 
 __all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "RULE_PROTOCOL", "check_rule",
-           "register_rule", "free_recall"]
+           "register_rule", "rule_from_settings", "free_recall"]
 
 
 def _check_pos(name, v):
@@ -125,7 +126,7 @@ class RecruitingRule:
     >>> net = dsem(torch.zeros(8, 3, dtype=D), torch.zeros(3, 3, dtype=D), alpha_s=4.0)
     >>> rule = RecruitingRule(theta=0.6)
     >>> st = rule.init_state(net, 1)
-    >>> dxi, dphi, st = rule.update(net, x, None, torch.zeros(1, 8, dtype=D), st, 0.05)
+    >>> dxi, dphi, st = rule.update(net, x, None, State(x, torch.zeros(1, 8, dtype=D), None), st, 0.05)
     >>> st.committed.tolist(), torch.equal(dxi[:, 0], x[0] / 2)   # unit 0 recruited, ξ_0 = x/√α_s
     ([[True, False, False]], True)
     >>> float(dphi.abs().max())          # s = 0: no delayed memory, so no transition is learned yet
@@ -181,9 +182,10 @@ class RecruitingRule:
                             check_finite=False)
         return Multiplicative(rule=inner, w_min=0.0, w_max=self.phi_max, check_finite=False)
 
-    def update(self, model: GSEMM, x: Tensor, old: State | None, s: Tensor, state: RecruitState, dt: float):
-        """One step with v clamped to ``x`` (B, N) and delayed population ``s`` (after the step).
-        Returns ``(dxi, dphi, new_state)``."""
+    def update(self, model: GSEMM, x: Tensor, old: State | None, new: State, state: RecruitState, dt: float):
+        """One step with v clamped to ``x`` (B, N); ``new`` is the State after the step (its delayed population
+        ``new.s`` is used). Returns ``(dxi, dphi, new_state)``."""
+        s = new.s
         sa = model.sqrt_alpha_s
         ov = xi_t(model.xi, x)
         sq = model.xi.square().sum(-2)                                          # ‖ξ_μ‖²
@@ -196,15 +198,15 @@ class RecruitingRule:
                                     - gsemm_xi_grad(model.xi, vhat, sigma, alpha_s=a_s))
         # a newly recruited unit is imprinted at once (the η_ξ → ∞ limit of the same rule for that unit,
         # whose fixed point is x/√α_s): recruitment then does not depend on dt
-        new = (yh.bool() & ~state.committed).unsqueeze(-2)                      # (B, 1, P)
-        if bool(new.any()):                                                      # rare: skip on most steps
+        fresh = (yh.bool() & ~state.committed).unsqueeze(-2)                    # (B, 1, P)
+        if bool(fresh.any()):                                                      # rare: skip on most steps
             x_col = (x / sa).unsqueeze(-1)                                      # (B, N, 1)
             xi_b = model.xi if model.xi.dim() == 3 else model.xi.expand(x.shape[0], *model.xi.shape)
-            imprint = torch.where(new, x_col - xi_b, torch.zeros_like(xi_b))
+            imprint = torch.where(fresh, x_col - xi_b, torch.zeros_like(xi_b))
             if model.xi.dim() == 3:
-                dxi = torch.where(new, imprint, dxi)
+                dxi = torch.where(fresh, imprint, dxi)
             else:  # shared Ξ: streams' imprints averaged, as the rule's reduce="mean"
-                dxi = torch.where(new.any(0), imprint.mean(0), dxi)
+                dxi = torch.where(fresh.any(0), imprint.mean(0), dxi)
         ovs = xi_t(model.xi, s)
         full = (model.beta_d * sa) * sq                                         # ξ_μ·s when s holds memory μ
         presence = (ovs / (full + 1e-12)).clamp(0.0, 1.0)
@@ -297,8 +299,8 @@ def check_rule(rule) -> None:
       added to dv/dt);
     * ``init_state(model, batch) -> NamedTuple`` of tensors (the rule's traces);
     * ``update(model, x, old, new, state, dt) -> (dΞ, dΦ, new_state)``: ``x`` (B, N) the presented pattern,
-      ``old`` the :class:`~networks.gsemm.State` before the step; ``new`` the slow state s after the step
-      (``clamp``) or the new State (``current``). Pure: it returns Δ and never writes into the weights;
+      ``old`` and ``new`` the :class:`~networks.gsemm.State` before and after the step, in both input modes
+      (with ``clamp``, ``new.v`` is ``x``). Pure: it returns Δ and never writes into the weights;
     * ``config() -> dict`` with ``"name"`` and the constructor's keyword arguments (for checkpoints).
 
     >>> check_rule(RecruitingRule())
@@ -315,6 +317,24 @@ def check_rule(rule) -> None:
         raise ValueError(f"rule.name must be a non-empty string, got {rule.name!r}")
     if rule.input_mode not in ("clamp", "current"):
         raise ValueError(f"rule.input_mode must be 'clamp' or 'current', got {rule.input_mode!r}")
+
+
+def rule_from_settings(name: str, settings) -> object:
+    """``RULES[name](**kw)`` with ``kw`` the entries of ``settings`` (a dict, or an object such as an experiment
+    Config) named like the rule's constructor fields; other entries are ignored. One way to build any registered
+    rule from settings, with no per-rule branches.
+
+    >>> rule_from_settings("recruiting", {"theta": 0.7, "unrelated": 1}).theta
+    0.7
+    """
+    import dataclasses
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; registered: {sorted(RULES)}")
+    cls = RULES[name]
+    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+    get = settings.get if isinstance(settings, dict) else (lambda k, d=None: getattr(settings, k, d))
+    missing = object()
+    return cls(**{k: v for k in names if (v := get(k, missing)) is not missing})
 
 
 def register_rule(cls):

@@ -62,6 +62,10 @@ class StreamOutput(NamedTuple):
 
     ``prediction`` (T, B, N): row t is the prediction of element t+1 made after elements 0..t (zeros where
     nothing is predicted); ``surprise`` (T, B): 1 − the mass the previous prediction put on element t.
+
+    >>> out = StreamLearner(4, capacity=4).run(torch.eye(4)[:, None])
+    >>> out.prediction.shape, out.surprise[:, 0].tolist()
+    (torch.Size([4, 1, 4]), [1.0, 1.0, 1.0, 1.0])
     """
 
     prediction: Tensor

@@ -26,7 +26,7 @@ class DecayOnly:
     def init_state(self, model, batch):
         return _S(torch.zeros(batch, dtype=torch.int64))
 
-    def update(self, model, x, old, s, state, dt):
+    def update(self, model, x, old, new, state, dt):
         return -self.gamma * dt * model.xi, -self.gamma * dt * model.phi, _S(state.n + 1)
 
 
