@@ -4,6 +4,8 @@ Brian2 is imported lazily (``pip install -e .[spiking]``): importing this packag
 building a model raises an ``ImportError`` naming the extra.
 
 * :class:`RateMirror` — the exact DSEM ODEs as Brian2 equations (matches ``networks.gsemm.simulate``);
+* :class:`ContextRateMirror` — the context GSEMM (one cell per stored event, trace-fed Φ) as Brian2 equations:
+  a network learned by the one-pass ``StreamLearner`` replays in the same order as in torch;
 * :class:`SpikingGSEMM` — Poisson feature and hidden neurons, soft winner-take-all hidden layer, slow
   population as synaptic traces (time constant T_d); replays stored sequences with spikes;
 * :class:`SpikingLearner` — the energy-derived rules as STDP-like synaptic updates;
@@ -19,7 +21,8 @@ from .targets import TARGETS, activate, brian2cuda_available, check_target, conf
 _LAZY = {"RateMirror": ".rate", "RateResult": ".rate", "DSEMParams": ".params", "dsem_params": ".params",
          "SpikingGSEMM": ".spiking", "SpikeResult": ".spiking", "SpikeConfig": ".spiking",
          "block_diagonal": ".spiking", "SpikingLearner": ".learning", "transition_check": ".learning", "order_agreement": ".decode",
-         "population_overlaps": ".decode"}
+         "population_overlaps": ".decode", "ContextRateMirror": ".context_rate",
+         "ContextRateResult": ".context_rate"}
 
 
 def __getattr__(name):
