@@ -16,11 +16,12 @@ learned from a high-order stream replays in Brian2 in the same order as in torch
 
 Example
 -------
->>> import torch                                                                  # doctest: +SKIP
->>> from networks.gsemm.context import ContextGSEMM                               # doctest: +SKIP
->>> net = ContextGSEMM(torch.eye(4), torch.diag(torch.ones(3), -1), beta=10.0, T_f=0.1, T_h=0.05, T_d=0.5)
->>> m = ContextRateMirror(net, duration=30.0, dt=0.01, cue_time=1.0)            # doctest: +SKIP
->>> m.run(torch.eye(4)[0]).cells[::200]                                           # doctest: +SKIP
+>>> import torch                                                                   # doctest: +SKIP
+>>> from networks.gsemm.context import ContextGSEMM                                # doctest: +SKIP
+>>> net = ContextGSEMM(torch.eye(4), torch.diag(torch.ones(3), -1), beta=10.0, T_f=0.1, T_h=0.05,
+...                    T_d=0.5)                                                    # doctest: +SKIP
+>>> ContextRateMirror(net, duration=30.0, dt=0.01).run(torch.eye(4)[0]).order()     # doctest: +SKIP
+[0, 1, 2, 3]
 """
 from __future__ import annotations
 
@@ -65,7 +66,15 @@ def _numpy(x) -> np.ndarray:
 class ContextRateMirror(BrianSim):
     """The context GSEMM's ODEs in Brian2, built from a torch :class:`~networks.gsemm.context.ContextGSEMM`
     (quadratic feature Lagrangian). ``duration``, ``dt`` and ``cue_time`` are in model time units;
-    ``record_every`` steps between samples; ``target`` as for :class:`~networks.spiking.RateMirror`."""
+    ``record_every`` steps between samples; ``target`` as for :class:`~networks.spiking.RateMirror`.
+
+    >>> import torch                                                               # doctest: +SKIP
+    >>> from networks.gsemm.context import ContextGSEMM                            # doctest: +SKIP
+    >>> net = ContextGSEMM(torch.eye(3), torch.diag(torch.ones(2), -1), beta=10.0, T_f=0.1, T_h=0.05,
+    ...                    T_d=0.5)                                                # doctest: +SKIP
+    >>> ContextRateMirror(net, duration=20.0, dt=0.01).run(torch.eye(3)[0]).order() # doctest: +SKIP
+    [0, 1, 2]
+    """
 
     def __init__(self, net, *, duration: float, dt: float, cue_time: float = 1.0, record_every: int = 1,
                  target: str = "runtime", directory: str | None = None, time_unit: float = 1e-3, seed: int = 0,
