@@ -59,7 +59,8 @@ class Config:
     beta: float = setting(1000.0, "GSEMM bottom-up sharpness", positive=True)
     theta: float = setting(0.9, "GSEMM cosine that counts as the same item", positive=True)
     recency: float = setting(20.0, "GSEMM recency time constant of the prediction (elements)", positive=True)
-    lstm_hidden: int = setting(50, "LSTM hidden units", minimum=1)
+    lstm_hidden: int = setting(0, "LSTM hidden units (0: each LSTM's tuned default, 100 online / 50 retrained)",
+                               minimum=0)
     chunk: int = setting(1000, "elements per chunk (progress and memory)", minimum=1)
     threads: int = setting(1, "torch intra-op threads (0: torch default)", minimum=0)
 
@@ -89,9 +90,10 @@ def _make(name: str, cfg: Config, S: int, N: int, seed: int):
         return _learner(cfg, N, S)
     from .lstm import OnlineLSTM, RetrainLSTM
     g = torch.Generator().manual_seed(seed + 7)
+    kw = {"hidden": cfg.lstm_hidden} if cfg.lstm_hidden else {}
     if name == "lstm_online":
-        return OnlineLSTM(S, N, hidden=cfg.lstm_hidden, generator=g)
-    return RetrainLSTM(S, N, hidden=cfg.lstm_hidden, every=1000, history=3000, generator=g)
+        return OnlineLSTM(S, N, generator=g, **kw)
+    return RetrainLSTM(S, N, every=1000, history=3000, generator=g, **kw)
 
 
 def _stream_predictions(model, X: torch.Tensor, wanted: list[np.ndarray], chunk: int, bar) -> list[torch.Tensor]:
