@@ -173,7 +173,9 @@ class StreamLearner:
         sup = q >= 0.5 * q.amax(-1, keepdim=True)
         sup = sup & (q > 0)
         newest = torch.where(sup, self.stored, -1).amax(-1, keepdim=True)
-        w = torch.where(sup, q * torch.exp((self.stored - newest).to(self.dtype) / self.recency), 0.0)
+        # exponents are floored at −80 (e^−80 ≈ 2e−35): far below every cut-off, and no slow denormals
+        age = ((self.stored - newest).to(self.dtype) / self.recency).clamp_min(-80.0)
+        w = torch.where(sup, q * torch.exp(age), 0.0)
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
     def prediction_cells(self) -> Tensor:
@@ -321,7 +323,8 @@ class StreamLearner:
         cmax = torch.ones_like(best) if self.learn else best             # the imprinted cell matches exactly
         # softmax(β cos + log(ε + drive)) computed as a product; in the sharp limit cells below 1e-3 of the most
         # active one are silent (no ε-level leaks along chains)
-        h = torch.where(self.used, torch.exp(self.beta * (cos - cmax)) * (self.eps + q), torch.zeros_like(q))
+        bottom_up = torch.exp((self.beta * (cos - cmax)).clamp_min(-80.0))   # floored: no slow denormals
+        h = torch.where(self.used, bottom_up * (self.eps + q), torch.zeros_like(q))
         h = torch.where(h >= 1e-3 * h.amax(-1, keepdim=True), h, torch.zeros_like(h))
         h = h / h.sum(-1, keepdim=True)
         # use: the cells that carried the (recency-weighted) right prediction
