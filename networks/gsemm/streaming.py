@@ -11,18 +11,24 @@ every element gives a prediction of the next one and a surprise score. It runs t
 2. **Settle** (clamped phase): :math:`h^+_t = \mathrm{softmax}(β\,\hat Ξ\hat x_t + \log(ε + Φ h^+_{t−1}))`
    over the stored cells: the cells holding :math:`x_t` that the previous state predicted — the same item
    in another context is held by another cell and stays silent — or, when none was predicted, all cells
-   holding :math:`x_t` (a burst).
-3. **Depress** (contrastive −∂E/∂Φ): transitions that predicted a cell of another item lose strength in
-   proportion to the confidence of that prediction, :math:`ΔΦ_{ij} = η Φ_{ij} d_j (h^+_i − h^-_i)/(ε+(Φd)_i)`
-   (clipped to [0, 1]).
-4. **Predict** (free phase): :math:`p_{t+1} ∝ Φ h^+_t` over cells; in feature space
+   holding :math:`x_t` (a burst). In a burst a weak backoff drive (``backoff`` ≪ any real prediction) prefers
+   the cells that followed the previous item, and, right after a surprise, cells that also began after one
+   (a context that starts afresh, e.g. a sequence after noise). Cells below 1e-3 of the most active one are
+   silenced (the sharp limit; no ε-level leaks along chains).
+3. **Depress** (optional, ``eta`` > 0; contrastive −∂E/∂Φ gated by a third factor): when a known item
+   arrives that nothing predicted, the transitions that predicted other cells lose strength in proportion
+   to the confidence of that prediction, :math:`ΔΦ_{ij} = η Φ_{ij} d_j (h^+_i − h^-_i)/(ε+(Φd)_i)`, clipped
+   to [0, 1]. Off by default: the recency of the free phase already lets the latest continuation win.
+4. **Predict** (free phase): :math:`p_{t+1,i} ∝ (Φ h^+_t)_i\, e^{−\text{age}_i/τ_r}` over the cells with at
+   least half the largest drive (``recency`` = τ_r; the transition's short-term facilitation decays with
+   the age of its event, so after a change of statistics the latest continuation wins); in feature space
    :math:`\hat x_{t+1} = Σ_i p_i ξ_i` (a mixture when several continuations were seen). ``surprise`` is the
    predicted mass that missed the element that then arrived (1 when nothing was predicted).
 
 Memory is a fixed pool of ``capacity`` cells per stream; when it is full, the least recently used cell (the
-one longest out of every settled state, ties to the oldest stored) is recycled, with its transitions. A
-transition seen once is predicted the next time (one-shot); an item that recurs in other contexts gets
-other cells, so shared and repeated items are disambiguated by the context they came from.
+one longest out of every confirmed prediction, ties to the oldest stored) is recycled, with its
+transitions. A transition seen once is predicted the next time (one-shot); an item that recurs in other
+contexts gets other cells, so shared and repeated items are disambiguated by the context they came from.
 
 Contracts (tested): ``run(a ++ b)`` equals ``run(a); run(b)``; ``save → load → continue`` equals an
 uninterrupted run (exactly, float64); checkpoints load with ``torch.load(weights_only=True)``; streams in a
@@ -92,9 +98,12 @@ class StreamLearner:
         :math:`β(1 − \cos) ≫ \log(1/ε)` for the most similar pair of different items (default 1000:
         items with cosine up to ≈ 0.98 are told apart).
     eps : floor ε of the context drive :math:`\log(ε + Φd)`.
-    eta : depression rate η of the contrastive rule (1: a refuted transition is removed at once).
+    eta : depression rate η of the contrastive rule (0: off, the default; 1: a refuted transition is removed).
     theta : cosine above which a stored cell counts as holding the arriving item (for ``surprise``, item
         scores and replay); it does not enter the dynamics.
+    recency : τ_r, in elements, of the free phase's recency weighting (smaller: the latest continuation
+        dominates sooner after a change; larger: a softer mixture over past continuations).
+    backoff : strength of the burst-only backoff drive (must be ≫ eps to break a burst's ties).
     learn : imprint and depress (True) or only predict (False).
 
     >>> lrn = StreamLearner(8, capacity=16, batch=2)
