@@ -82,6 +82,63 @@ def _library_version() -> str:
         return "0+source"
 
 
+#: the files every finished run folder holds (what --overwrite checks before deleting anything)
+RUN_FILES = ("config.json", "metrics.json", "versions.json")
+
+
+def is_run_folder(path: Path) -> bool:
+    """True for a folder that :meth:`RunContext.finish` wrote (it holds :data:`RUN_FILES`).
+
+    >>> import tempfile, pathlib
+    >>> is_run_folder(pathlib.Path(tempfile.mkdtemp()))
+    False
+    """
+    path = Path(path)
+    return path.is_dir() and all((path / f).is_file() for f in RUN_FILES)
+
+
+def replaceable(path: Path) -> bool:
+    """What ``--overwrite`` may delete: a finished run folder, or the record of a failed sweep run (a folder that
+    holds only ``error.txt``).
+
+    >>> import tempfile, pathlib
+    >>> replaceable(pathlib.Path(tempfile.mkdtemp()))        # an empty folder is not a run
+    False
+    """
+    path = Path(path)
+    if is_run_folder(path):
+        return True
+    return path.is_dir() and {p.name for p in path.iterdir()} == {"error.txt"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - someone else's live process
+        return True
+    return True
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Remove the ``.NAME.partial-PID`` folders next to ``out`` whose process is gone (left by a killed run).
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / ".r.partial-999999999").mkdir()
+    >>> [p.name for p in remove_stale_partials(root / "r")]
+    ['.r.partial-999999999']
+    """
+    gone = []
+    for p in Path(out).parent.glob(f".{Path(out).name}.partial-*"):
+        suffix = p.name.rsplit("-", 1)[-1]
+        if suffix.isdigit() and int(suffix) != os.getpid() and not _alive(int(suffix)) and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
 def progress_enabled() -> bool:
     """Progress bars are shown on a terminal and hidden in CI or when output is redirected."""
     if os.environ.get("CI"):
@@ -104,20 +161,32 @@ class RunContext:
     config: dict[str, Any]
     started: float = field(default_factory=time.perf_counter)
     quiet: bool = False
+    overwrite: bool = False
 
     @classmethod
     def create(cls, out: Path | str, *, config: dict[str, Any], seed: int, device: str = "cpu",
                overwrite: bool = False, quiet: bool = False) -> "RunContext":
-        out = Path(out)
+        out = Path(os.path.abspath(out))                    # "a/b/.." is "a": checked as what it really is
+        if out.name in ("", ".", ".."):
+            raise ValueError(f"--out {out} has no folder name; give a folder such as runs/my-run")
+        for parent in out.parents:
+            if parent.exists() and not parent.is_dir():
+                raise ValueError(f"--out {out}: {parent} is a file, not a folder")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file, not a run folder; pass another --out")
         if out.exists() and not overwrite:
             raise FileExistsError(f"run folder {out} already exists; pass another --out, remove it, or add --overwrite")
+        if out.exists() and not replaceable(out):
+            raise ValueError(f"--overwrite replaces only a run folder (one with {', '.join(RUN_FILES)}); "
+                             f"{out} is not one, so nothing was deleted; pass another --out")
         dev = resolve_device(device)
         out.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(out)
         tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        return cls(out=out, tmp=tmp, seed=seed, device=dev, config=config, quiet=quiet)
+        return cls(out=out, tmp=tmp, seed=seed, device=dev, config=config, quiet=quiet, overwrite=overwrite)
 
     # -- helpers for experiments -------------------------------------------------------------
     def generator(self, offset: int = 0, device: torch.device | str | None = None) -> torch.Generator:
@@ -153,16 +222,24 @@ class RunContext:
 
     # -- end of run ----------------------------------------------------------------------------
     def finish(self, metrics: dict[str, Any]) -> Path:
-        """Write config/metrics/versions, then move the folder into place atomically."""
+        """Write config/metrics/versions, then move the folder into place atomically. A finished run folder at
+        ``out`` is replaced only with ``overwrite``; if another run finished there meanwhile (or it is not a run
+        folder), this run's report goes to ``out-<pid>`` instead and a warning says so."""
         metrics = dict(metrics)
         metrics.setdefault("wall_seconds", round(time.perf_counter() - self.started, 3))
         write_json_atomic(self.tmp / "config.json", {**self.config, "seed": self.seed, "device": str(self.device)})
         write_json_atomic(self.tmp / "versions.json", versions())
         write_json_atomic(self.tmp / "metrics.json", metrics)
-        if self.out.exists():
-            shutil.rmtree(self.out)
-        os.replace(self.tmp, self.out)
-        return self.out
+        target = self.out
+        if target.exists():
+            if self.overwrite and replaceable(target):
+                shutil.rmtree(target)
+            else:
+                target = self.out.with_name(f"{self.out.name}-{os.getpid()}")
+                print(f"warning: {self.out} appeared while this run was going (another run?); it is left as it "
+                      f"is and this run's report is at {target}", file=sys.stderr)
+        os.replace(self.tmp, target)
+        return target
 
     def abort(self) -> None:
         """Remove the temporary folder (called when the experiment raised)."""

@@ -1,0 +1,106 @@
+"""The run-folder code never deletes or replaces what it did not create (issue: reliability, items 1, 4, 10, 12, 16)."""
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from experiments import cli
+from experiments.context import RunContext, is_run_folder, remove_stale_partials
+
+
+def _err(capsys):
+    return capsys.readouterr().err
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "keep").write_text("precious")
+    out = str(tmp_path / "a" / "b" / "..")                          # really tmp_path/a, which holds `keep`
+    assert cli.main(["run", "replay", "--quick", "--out", out, "--overwrite"]) == 2
+    assert "replaces only a run folder" in _err(capsys)
+    assert (tmp_path / "a" / "keep").read_text() == "precious"
+    assert not list((tmp_path / "a").glob(".*partial*"))
+
+
+def test_overwrite_replaces_a_finished_run(tmp_path):
+    out = tmp_path / "r"
+    assert cli.main(["run", "replay", "--quick", "--out", str(out)]) == 0
+    (out / "old-marker").write_text("from the first run")
+    assert cli.main(["run", "replay", "--quick", "--out", str(out), "--overwrite"]) == 0
+    assert is_run_folder(out) and not (out / "old-marker").exists()
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_out_is_an_existing_file(tmp_path, capsys, overwrite):
+    f = tmp_path / "f"
+    f.write_text("x")
+    args = ["run", "replay", "--quick", "--out", str(f)] + (["--overwrite"] if overwrite else [])
+    assert cli.main(args) == 2
+    assert "is a file" in _err(capsys)
+    assert f.read_text() == "x" and not list(tmp_path.glob(".*partial*"))
+
+
+def test_out_below_a_file_and_without_a_name(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "f"
+    f.write_text("x")
+    assert cli.main(["run", "replay", "--quick", "--out", str(f / "sub")]) == 2
+    assert "is a file, not a folder" in _err(capsys)
+    monkeypatch.chdir("/")
+    assert cli.main(["run", "replay", "--quick", "--out", "/"]) == 2
+    assert "no folder name" in _err(capsys)
+
+
+def test_a_run_that_finished_meanwhile_is_never_replaced(tmp_path, capsys):
+    out = tmp_path / "x"
+    a = RunContext.create(out, config={}, seed=1)                  # run A starts; out does not exist yet
+    b = RunContext.create(out, config={}, seed=2)                  # run B starts too (same pid here: the test
+    b.tmp = b.tmp.with_name(b.tmp.name + "-b")                     # process plays both)
+    b.tmp.mkdir()
+    b.finish({"who": "b"})                                         # B finishes first
+    path = a.finish({"who": "a"})                                  # A must not replace B's report
+    assert json.loads((out / "metrics.json").read_text())["who"] == "b"
+    assert path != out and json.loads((path / "metrics.json").read_text())["who"] == "a"
+    assert "appeared while this run was going" in _err(capsys)
+
+
+def test_stale_partial_folders_of_dead_runs_are_removed(tmp_path):
+    stale = tmp_path / ".r.partial-999999999"
+    stale.mkdir()
+    live = tmp_path / f".r.partial-{os.getppid()}"                  # a live process: kept
+    live.mkdir()
+    ctx = RunContext.create(tmp_path / "r", config={}, seed=0)
+    assert not stale.exists() and live.exists()
+    ctx.finish({})
+    assert remove_stale_partials(tmp_path / "r") == []
+
+
+names = st.sampled_from(["a", "b", "c", "..", "."])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(names, min_size=1, max_size=4), overwrite=st.booleans(),
+       run_at=st.sampled_from([None, "a", "a/b"]))
+def test_property_nothing_foreign_is_deleted(tmp_path_factory, parts, overwrite, run_at):
+    root = tmp_path_factory.mktemp("tree")
+    for d in ("a/b/c", "b/c"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    foreign = [root / "a" / "f1", root / "a" / "b" / "f2", root / "b" / "f3", root / "f4"]
+    for f in foreign:
+        f.write_text("keep")
+    if run_at:                                                     # one genuine finished run folder
+        c = RunContext.create(root / run_at / "run", config={}, seed=0)
+        c.finish({})
+        run_dir = root / run_at / "run"
+    out = root.joinpath("a", *parts)
+    try:
+        ctx = RunContext.create(out, config={}, seed=0, overwrite=overwrite)
+    except (ValueError, FileExistsError):
+        pass
+    else:
+        ctx.finish({"ok": True})
+    for f in foreign:
+        assert f.read_text() == "keep", f
+    if run_at and run_dir.exists():
+        assert is_run_folder(run_dir)
