@@ -79,7 +79,7 @@ def check_dt(model: GSEMM, dt: float, method: str) -> None:
     """Raise a ValueError when ``dt`` is non-positive or too large for the fastest time constant.
 
     Euler needs dt < T (stability of the leak needs dt < 2T; accuracy much less); RK4 is stable for
-    dt < 2.78 T, we allow dt < 2.5 T. Here T = min(T_f, T_h) (T_f alone when T_h = 0). Also raises
+    dt < 2.78 T, we allow dt < 2.5 T. Here T = min(T_f, T_h, T_d) (T_h left out when T_h = 0). Also raises
     for an unknown ``method``.
 
     >>> import torch
@@ -97,6 +97,7 @@ def check_dt(model: GSEMM, dt: float, method: str) -> None:
     if not dt > 0:
         raise ValueError(f"dt must be > 0, got {dt}")
     fastest = min(model.T_f, model.T_h) if not model.instantaneous else model.T_f
+    fastest = min(fastest, model.T_d)                 # the slow population too: T_d < dt gives silent NaN
     limit = fastest if method == "euler" else 2.5 * fastest
     if dt >= limit:
         raise ValueError(f"dt={dt} is too large for method={method!r} with the fastest time constant {fastest}: "
@@ -257,6 +258,8 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
                              "model.init_state(cue), which casts the cue, or cast it yourself")
     if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
         raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
+    if v.shape[0] == 0:
+        raise ValueError("the state has an empty batch (B = 0 streams); pass at least one cue")
     if (h is None) != model.instantaneous:
         raise ValueError("state.h must be None exactly when the model has T_h = 0; build it with model.init_state")
     if inputs is not None:

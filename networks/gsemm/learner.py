@@ -285,6 +285,10 @@ class Learner:
         self.steps += 1
 
     def _apply(self, dxi: Tensor, dphi: Tensor) -> None:
+        if not (bool(torch.isfinite(dxi).all()) and bool(torch.isfinite(dphi).all())):
+            raise ValueError(
+                f"step {self.steps}: the rule produced a non-finite update (ΔΞ or ΔΦ is NaN/inf); it was not applied, "
+                f"the learner holds its last finite state (saveable). Lower the learning rates or check the model")
         if self.optimizer is not None:
             to_grad(self.xi, dxi)
             to_grad(self.phi, dphi)
@@ -394,6 +398,9 @@ class Learner:
                 raise ValueError(f"rule state fields {sorted(fields)} do not match {sorted(proto._fields)}")
             lrn.rule_state = type(proto)(**{k: fields[k] for k in proto._fields})
             lrn.generator.set_state(ck["rng"])
+            if ck.get("optimizer") is not None and lrn.optimizer is None:
+                raise ValueError(f"checkpoint {path} holds optimizer state: pass optimizer= (the same factory as when "
+                                 "it was saved) to Learner.load, or the run would continue with plain updates")
             if lrn.optimizer is not None and ck.get("optimizer") is not None:
                 lrn.optimizer.load_state_dict(ck["optimizer"])
             lrn._records = {k: list(v) for k, v in ck["monitors"].items()}

@@ -1,0 +1,70 @@
+"""Reliability: no silent NaN, no crash on an empty batch, no silently dropped optimizer."""
+from typing import NamedTuple
+
+import pytest
+import torch
+
+from networks.gsemm import check_dt, cycle, dsem, random_patterns, register_rule, simulate
+from networks.gsemm.learner import Learner
+from networks.gsemm.learning import RecruitingRule
+
+D = torch.float64
+
+
+def _net(**kw):
+    xi = random_patterns(16, 3, generator=torch.Generator().manual_seed(0), dtype=D)
+    return dsem(xi, cycle(3, dtype=D), **kw)
+
+
+def test_empty_batch_is_refused_on_every_backend():
+    net = _net()
+    st = net.init_state(torch.zeros(0, 16, dtype=D))
+    for backend in ("dense", "native", "auto"):
+        with pytest.raises(ValueError, match="empty batch"):
+            simulate(net, st, steps=3, dt=0.01, method="euler", backend=backend)
+
+
+def test_dt_above_the_slow_time_constant_is_refused():
+    with pytest.raises(ValueError, match="fastest time constant 0.001"):
+        check_dt(_net(T_d=0.001), 0.01, "euler")
+
+
+class _S(NamedTuple):
+    n: torch.Tensor
+
+
+@register_rule
+class _Blowup:
+    """Test rule: a NaN update at its third step."""
+    name = "test_blowup"
+    input_mode = "clamp"
+
+    def config(self):
+        return {"name": self.name}
+
+    def init_state(self, model, batch):
+        return _S(torch.zeros((), dtype=torch.int64))
+
+    def update(self, model, x, old, new, state, dt):
+        bad = float("nan") if int(state.n) == 2 else 0.0
+        return torch.full_like(model.xi, bad), torch.zeros_like(model.phi), _S(state.n + 1)
+
+
+def test_non_finite_update_stops_with_the_step_and_keeps_the_last_finite_state(tmp_path):
+    lrn = Learner(_net(), _Blowup(), dt=0.01)
+    x = torch.ones(5, 1, 16, dtype=D)
+    with pytest.raises(ValueError, match="step 2: the rule produced a non-finite update"):
+        lrn.run(x)
+    assert lrn.steps == 2 and bool(torch.isfinite(lrn.xi).all())
+    back = Learner.load(lrn.save(tmp_path / "ok.pt"))
+    assert back.steps == 2
+
+
+def test_load_refuses_to_drop_a_saved_optimizer(tmp_path):
+    opt = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    lrn = Learner(_net(), RecruitingRule(), dt=0.01, optimizer=opt)
+    lrn.run(torch.ones(3, 1, 16, dtype=D))
+    p = lrn.save(tmp_path / "o.pt")
+    with pytest.raises(ValueError, match="holds optimizer state"):
+        Learner.load(p)
+    assert Learner.load(p, optimizer=opt).steps == 3
