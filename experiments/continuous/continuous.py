@@ -134,8 +134,16 @@ def _nanlist(a) -> list:
 
 
 def _summary(vals: list) -> dict:
+    """Per-seed values with their median and max, a seed that never got there (None) counting as +inf: the
+    median is None only when half the seeds or more never got there.
+
+    >>> _summary([3, None, 1])["median"], _summary([3, None, None])["median"]
+    (3.0, None)
+    """
     got = [v for v in vals if v is not None]
-    return {"per_seed": vals, "median": float(np.median(got)) if len(got) == len(vals) and got else None,
+    x = np.array([np.inf if v is None else v for v in vals], dtype=float)
+    med = float(np.median(x)) if len(x) else None
+    return {"per_seed": vals, "median": med if med is not None and np.isfinite(med) else None,
             "max": max(got) if len(got) == len(vals) and got else None, "reached": f"{len(got)}/{len(vals)}"}
 
 
