@@ -26,9 +26,7 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sys
-from glob import escape as glob_escape
 import time
 import traceback
 from dataclasses import dataclass
@@ -333,9 +331,9 @@ def run_sweep(specs: Sequence[RunSpec], *, engine: str = "local", workers: int |
             log(f"[{counts['ran']}/{len(todo)}] {row['status']:<6} {row['run']}  "
                 f"({time.perf_counter() - t0:.0f} s){extra}")
 
-    for s in todo:  # temporary folders left by an interrupted earlier attempt of these runs
-        for stale in Path(s.out).parent.glob(f".{glob_escape(s.name)}.partial-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    from .context import remove_stale_partials
+    for s in todo:  # temporary folders left by an interrupted earlier attempt of these runs (only of dead
+        remove_stale_partials(Path(s.out))  # processes: a concurrent sweep's live folders are left alone)
     if todo:
         if engine == "local":
             _run_local(todo, workers, on_result)

@@ -71,6 +71,9 @@ def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
         arr = np.load(path, allow_pickle=False)
     except Exception as e:
         raise ValueError(f"data={spec}: cannot read as a .npy array ({e})") from e
+    if arr.dtype.names is not None or arr.dtype.kind not in "fiub":
+        raise ValueError(f"data={spec}: need a real numeric array, got dtype {arr.dtype} "
+                         f"({'complex values are refused, not truncated' if arr.dtype.kind == 'c' else 'not numbers'})")
     if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
         raise ValueError(f"data={spec}: need a 2-D array with >= 2 patterns (rows) of >= 2 values, got {arr.shape}")
     arr = np.asarray(arr, dtype=np.float64)

@@ -108,6 +108,9 @@ def load_patterns(path: str | Path, *, dtype=torch.float32, device=None) -> Tens
         arr = np.load(path, allow_pickle=False)
     except Exception as e:  # corrupt file
         raise ValueError(f"cannot read {path} as a .npy array: {e}") from e
+    if arr.dtype.names is not None or arr.dtype.kind not in "fiub":
+        raise ValueError(f"{path} must hold real numbers, got dtype {arr.dtype}"
+                         + (" (complex values are refused, not truncated)" if arr.dtype.kind == "c" else ""))
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"{path} must hold a 2-D array (one pattern per row), got shape {arr.shape}")
     x = torch.as_tensor(np.asarray(arr, dtype=np.float64))

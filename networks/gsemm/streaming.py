@@ -89,22 +89,20 @@ def _check_pos(name: str, v, *, integer: bool = False, minimum: float = 0.0, str
 class StreamLearner:
     r"""Online, one-pass sequence learner built on the context GSEMM (see the module docstring).
 
-    Parameters
-    ----------
-    N : pattern width.
-    capacity : cells per stream (the memory budget, K). Recycled least-recently-used when full.
-    batch : number of independent streams B.
-    beta : bottom-up sharpness :math:`β\sqrt{α_s}` of the settle; must make
-        :math:`β(1 − \cos) ≫ \log(1/ε)` for the most similar pair of different items (default 1000:
-        items with cosine up to ≈ 0.98 are told apart).
-    eps : floor ε of the context drive :math:`\log(ε + Φd)`.
-    eta : depression rate η of the contrastive rule (0: off, the default; 1: a refuted transition is removed).
-    theta : cosine above which a stored cell counts as holding the arriving item (for ``surprise``, item
-        scores and replay); it does not enter the dynamics.
-    recency : τ_r, in elements, of the free phase's recency weighting (smaller: the latest continuation
-        dominates sooner after a change; larger: a softer mixture over past continuations).
-    backoff : strength of the burst-only backoff drive (must be ≫ eps to break a burst's ties).
-    learn : imprint and depress (True) or only predict (False).
+    Settings:
+
+    * ``N``: pattern width; ``capacity``: cells per stream (the memory budget K, recycled least recently used
+      when full); ``batch``: number of independent streams B;
+    * ``beta``: bottom-up sharpness :math:`β\sqrt{α_s}` of the settle; it must make
+      :math:`β(1 − \cos) ≫ \log(1/ε)` for the most similar pair of different items (default 1000: items with
+      cosine up to ≈ 0.98 are told apart); ``eps``: floor ε of the context drive :math:`\log(ε + Φd)`;
+    * ``eta``: depression rate η of the contrastive rule (0: off, the default; 1: a refuted transition is
+      removed); ``theta``: cosine above which a stored cell counts as holding the arriving item (for
+      ``surprise``, item scores and replay; it does not enter the dynamics);
+    * ``recency``: τ_r, in elements, of the free phase's recency weighting (smaller: the latest continuation
+      dominates sooner after a change; larger: a softer mixture over past continuations); ``backoff``:
+      strength of the burst-only backoff drive (must be ≫ eps to break a burst's ties);
+    * ``learn``: imprint (True) or only predict (False); ``dtype``, ``device``.
 
     >>> lrn = StreamLearner(8, capacity=16, batch=2)
     >>> lrn.run(torch.ones(3, 2, 8)).prediction.shape

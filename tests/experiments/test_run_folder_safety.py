@@ -2,6 +2,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,3 +105,23 @@ def test_property_nothing_foreign_is_deleted(tmp_path_factory, parts, overwrite,
         assert f.read_text() == "keep", f
     if run_at and run_dir.exists():
         assert is_run_folder(run_dir)
+
+
+@pytest.mark.parametrize("arr, msg", [
+    (np.ones((3, 4), dtype=complex), "complex values are refused"),
+    (np.array([["a", "b"], ["c", "d"]]), "real numeric array"),
+])
+def test_stream_refuses_complex_and_string_arrays(tmp_path, capsys, arr, msg):
+    p = tmp_path / "x.npy"
+    np.save(p, arr)
+    assert cli.main(["run", "stream", "--set", f"data={p}", "--out", str(tmp_path / "o")]) == 2
+    err = _err(capsys)
+    assert msg in err and "x.npy" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_cleanup_leaves_live_partials_alone(tmp_path):
+    """Another live process's partial folder (a concurrent sweep's run) is never removed."""
+    live = tmp_path / f".r.partial-{os.getppid()}"
+    live.mkdir()
+    assert remove_stale_partials(tmp_path / "r") == [] and live.exists()

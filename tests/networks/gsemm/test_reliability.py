@@ -1,6 +1,7 @@
 """Reliability: no silent NaN, no crash on an empty batch, no silently dropped optimizer."""
 from typing import NamedTuple
 
+import numpy as np
 import pytest
 import torch
 
@@ -68,3 +69,16 @@ def test_load_refuses_to_drop_a_saved_optimizer(tmp_path):
     with pytest.raises(ValueError, match="holds optimizer state"):
         Learner.load(p)
     assert Learner.load(p, optimizer=opt).steps == 3
+
+
+@pytest.mark.parametrize("arr, msg", [
+    (np.ones((3, 4), dtype=complex), "complex values are refused"),
+    (np.array(["a", "b"]).reshape(1, 2), "real numbers"),
+    (np.zeros(2, dtype=[("a", "f8"), ("b", "f8")]), "real numbers"),
+])
+def test_load_patterns_refuses_non_real_arrays(tmp_path, arr, msg):
+    from networks.gsemm import load_patterns
+    p = tmp_path / "x.npy"
+    np.save(p, arr)
+    with pytest.raises(ValueError, match=msg):
+        load_patterns(p)
