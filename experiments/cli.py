@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                                 device=args.device, overwrite=args.overwrite)
     except (ValueError, RuntimeError, FileExistsError) as e:
         return _fail(str(e))
+    except OSError as e:                                   # e.g. a read-only --out
+        return _fail(f"cannot create the run folder {out}: {e}")
     try:
         metrics = exp.run(cfg, ctx)
     except KeyboardInterrupt:
@@ -141,10 +143,22 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as e:
         ctx.abort()
         return _fail(_import_error(e))
+    except (ArithmeticError, FloatingPointError) as e:       # a setting drove the maths out of range
+        ctx.abort()
+        changed = " ".join(args.sets) or "(defaults)"
+        return _fail(f"{exp.name} stopped with {type(e).__name__} ({e}) under the settings you gave: {changed}; "
+                     f"check their values (`python -m experiments run {exp.name} --help`)")
+    except OSError as e:
+        ctx.abort()
+        return _fail(f"cannot write the run folder {ctx.out}: {e}")
     except BaseException:
         ctx.abort()
         raise
-    path = ctx.finish(metrics)
+    try:
+        path = ctx.finish(metrics)
+    except OSError as e:
+        ctx.abort()
+        return _fail(f"cannot write the run folder {ctx.out}: {e}")
     summary = metrics.get("summary")
     print(f"{exp.name}: {summary}" if summary else f"{exp.name}: done")
     print(f"report: {path}/ (metrics.json, config.json, figures)")

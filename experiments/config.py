@@ -93,6 +93,10 @@ def _convert(key: str, raw: str, typ: Any) -> Any:
                 items = json.loads(text)
             except json.JSONDecodeError as e:
                 raise ConfigError(f"--set {key}={raw}: not a valid JSON list ({e})") from None
+            if not isinstance(items, list):
+                raise ConfigError(f"--set {key}={raw}: expected a list")
+            if inner in (int, float):      # JSON items are checked like comma items: 'a' is not a number
+                items = [_convert(key, json.dumps(x) if not isinstance(x, str) else x, inner) for x in items]
             return list(items) if origin is list else tuple(items)
         items = [_convert(key, p.strip(), inner) for p in text.split(",") if p.strip()]
         return items if origin is list else tuple(items)

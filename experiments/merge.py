@@ -97,8 +97,16 @@ def _has_merge(name: str) -> bool:
 def main(args) -> int:
     try:
         path = merge(args.name, args.runs, args.out, overwrite=args.overwrite)
-    except (KeyError, ValueError, ConfigError, FileExistsError) as e:
-        print(f"error: {e.args[0] if isinstance(e, KeyError) else e}", file=sys.stderr)
+    except KeyError as e:
+        what = e.args[0] if e.args else ""
+        if isinstance(what, str) and " " in what:      # a sentence (e.g. an unknown experiment): say it
+            print(f"error: {what}", file=sys.stderr)
+        else:                                          # a bare key: a report lacks an entry the merge needs
+            print(f"error: a run's metrics.json lacks the entry {what!r} that merging {args.name} needs "
+                  f"(was it written by another version, or edited?)", file=sys.stderr)
+        return 2
+    except (ValueError, ConfigError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"report: {path}/ (metrics.json, config.json, figures)")
     return 0

@@ -372,7 +372,7 @@ class Learner:
         if not isinstance(ck, dict) or ck.get("format") != FORMAT:
             raise ValueError(f"{path} is not a {FORMAT} checkpoint")
         if ck.get("version") != VERSION:
-            raise ValueError(f"{path} has checkpoint version {ck.get('version')}, this library reads version {VERSION}")
+            raise ValueError(f"{path} has checkpoint version {ck.get('version')!r}, this library reads version {VERSION!r}")
         try:
             cfg = ck["config"]
             mc = cfg["model"]
@@ -389,15 +389,35 @@ class Learner:
                       method=cfg["method"], monitors=cfg["monitors"], monitor_every=cfg["monitor_every"],
                       learn=cfg["learn"], optimizer=optimizer, seed=cfg["seed"])
             st = ck["state"]
-            if st["v"].shape != lrn.v.shape or st["s"].shape != lrn.s.shape:
-                raise ValueError("dynamic state shape does not match the weights")
-            lrn.v, lrn.s, lrn.steps = st["v"], st["s"], int(st["steps"])
+            for name in ("v", "s"):
+                ref, val = getattr(lrn, name), st[name]
+                if not isinstance(val, torch.Tensor) or val.shape != ref.shape or val.dtype != ref.dtype:
+                    raise ValueError(f"state {name!r} is {getattr(val, 'dtype', type(val).__name__)} "
+                                     f"{tuple(getattr(val, 'shape', ()))}, the weights need {ref.dtype} {tuple(ref.shape)}")
+                if not bool(torch.isfinite(val).all()):
+                    raise ValueError(f"state {name!r} contains NaN or inf")
+            steps = st["steps"]
+            if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+                raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+            lrn.v, lrn.s, lrn.steps = st["v"], st["s"], steps
             proto = lrn.rule_state
             fields = ck["rule_state"]
             if set(fields) != set(proto._fields):
                 raise ValueError(f"rule state fields {sorted(fields)} do not match {sorted(proto._fields)}")
+            for k in proto._fields:
+                ref, val = getattr(proto, k), fields[k]
+                if isinstance(ref, torch.Tensor) and (not isinstance(val, torch.Tensor) or val.shape != ref.shape
+                                                      or val.dtype != ref.dtype):
+                    raise ValueError(f"rule state {k!r} has shape/dtype {tuple(getattr(val, 'shape', ()))}/"
+                                     f"{getattr(val, 'dtype', None)}, expected {tuple(ref.shape)}/{ref.dtype}")
             lrn.rule_state = type(proto)(**{k: fields[k] for k in proto._fields})
-            lrn.generator.set_state(ck["rng"])
+            unknown = set(ck["monitors"]) - set(MONITORS)
+            if unknown:
+                raise ValueError(f"unknown monitor(s) {sorted(unknown)}; this library records {list(MONITORS)}")
+            try:
+                lrn.generator.set_state(ck["rng"])
+            except (RuntimeError, TypeError) as e:
+                raise ValueError(f"the saved random-generator state is malformed ({e})") from e
             if ck.get("optimizer") is not None and lrn.optimizer is None:
                 raise ValueError(f"checkpoint {path} holds optimizer state: pass optimizer= (the same factory as when "
                                  "it was saved) to Learner.load, or the run would continue with plain updates")

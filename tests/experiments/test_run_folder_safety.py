@@ -125,3 +125,45 @@ def test_sweep_cleanup_leaves_live_partials_alone(tmp_path):
     live = tmp_path / f".r.partial-{os.getppid()}"
     live.mkdir()
     assert remove_stale_partials(tmp_path / "r") == [] and live.exists()
+
+
+def test_arithmetic_errors_from_settings_are_one_line(tmp_path, capsys):
+    assert cli.main(["run", "replay", "--quick", "--set", "alpha_c=0", "--out", str(tmp_path / "o")]) == 2
+    err = _err(capsys)
+    assert "ZeroDivisionError" in err and "alpha_c=0" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".*partial*"))
+
+
+def test_json_list_items_are_checked(tmp_path, capsys):
+    assert cli.main(["run", "escape_time", "--quick", "--set", 'r=["a",1]', "--out", str(tmp_path / "o")]) == 2
+    assert "expected a number" in _err(capsys)
+
+
+def _numeric_setting(name):
+    import dataclasses
+    import typing
+    from experiments import registry
+    exp = registry.get(name)
+    hints = typing.get_type_hints(exp.config)
+    for f in dataclasses.fields(exp.config):
+        if hints[f.name] in (int, float) and (f.metadata.get("positive") or (f.metadata.get("minimum") or -1) >= 0):
+            return f.name
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(__import__("experiments.registry", fromlist=["CATALOG"]).CATALOG))
+def test_bad_input_matrix(name, tmp_path, capsys):
+    """Every experiment: unknown key, wrong type, NaN, negative, empty -> rc 2, one line naming it, nothing on disk."""
+    try:
+        key = _numeric_setting(name)
+    except ImportError as e:
+        pytest.skip(f"{name} needs an optional package here: {e}")
+    out = tmp_path / "o"
+    cases = [("no_such_setting=1", "no_such_setting")]
+    if key is not None:
+        cases += [(f"{key}=abc", key), (f"{key}=nan", key), (f"{key}=-5", key), (f"{key}=", key)]
+    for setting, named in cases:
+        assert cli.main(["run", name, "--quick", "--set", setting, "--out", str(out)]) == 2, setting
+        err = _err(capsys).strip()
+        assert named in err and len(err.splitlines()) == 1 and "Traceback" not in err, (setting, err)
+        assert not out.exists() and not list(tmp_path.glob(".*partial*"))

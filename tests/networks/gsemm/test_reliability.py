@@ -82,3 +82,21 @@ def test_load_patterns_refuses_non_real_arrays(tmp_path, arr, msg):
     np.save(p, arr)
     with pytest.raises(ValueError, match=msg):
         load_patterns(p)
+
+
+@pytest.mark.parametrize("corrupt, msg", [
+    (lambda ck: ck["state"].__setitem__("v", ck["state"]["v"].float()), "state 'v' is torch.float32"),
+    (lambda ck: ck["state"]["v"].__setitem__((0, 0), float("nan")), "NaN"),
+    (lambda ck: ck["state"].__setitem__("steps", -3), "non-negative integer"),
+    (lambda ck: ck["rule_state"].__setitem__("ybar", torch.zeros(7, dtype=torch.float64)), "rule state 'ybar'"),
+    (lambda ck: ck["monitors"].__setitem__("telepathy", []), "unknown monitor"),
+    (lambda ck: ck.__setitem__("rng", torch.zeros(3, dtype=torch.uint8)), "random-generator state"),
+])
+def test_load_refuses_malformed_entries(tmp_path, corrupt, msg):
+    lrn = Learner(_net(), RecruitingRule(), dt=0.01)
+    lrn.run(torch.ones(3, 1, 16, dtype=D))
+    ck = torch.load(lrn.save(tmp_path / "a.pt"), weights_only=True)
+    corrupt(ck)
+    torch.save(ck, tmp_path / "b.pt")
+    with pytest.raises(ValueError, match=msg):
+        Learner.load(tmp_path / "b.pt")
