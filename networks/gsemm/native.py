@@ -44,6 +44,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -112,6 +113,47 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _sidecar(lib: Path) -> Path:
+    return lib.with_suffix(".sha256")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _verified(lib: Path) -> bool:
+    """A cached library is loaded only if its content hash matches the one recorded when it was built here;
+    anything else (no record, truncated, replaced) is rebuilt.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "native-x.so"; _ = p.write_bytes(b"junk"); _verified(p)
+    False
+    """
+    rec = _sidecar(lib)
+    try:
+        return rec.is_file() and rec.read_text().strip() == _sha256(lib)
+    except OSError:
+        return False
+
+
+def _remove_stale_temps(cache: Path, older_than: float = 600.0) -> None:
+    """Remove temporary files of compiles killed mid-way (older than ``older_than`` seconds)."""
+    now = time.time()
+    for p in cache.glob(".native-*"):
+        try:
+            if now - p.stat().st_mtime > older_than:
+                p.unlink()
+        except OSError:
+            pass
+
+
 def _build() -> Path:
     """Compile native.c (cached); return the path of the shared library. Raises RuntimeError."""
     cc = _compiler()
@@ -130,15 +172,22 @@ def _build() -> Path:
                                          _cpu_id().encode()])).hexdigest()[:16]
         cache = _cache_dir()
         target = cache / f"native-{key}.so"
-        if target.exists():
+        if target.exists() and _verified(target):
             return target
-        cache.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".native-{key}-", suffix=".so", dir=cache)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(cache)
+            fd, tmp = tempfile.mkstemp(prefix=f".native-{key}-", suffix=".so", dir=cache)
+        except OSError as e:
+            raise RuntimeError(f"backend='native': cannot write the build cache {cache}: {e}; point XDG_CACHE_HOME "
+                               f"at a writable folder (the C compiler is fine)") from e
         os.close(fd)
         try:
             res = _run(cc + flags + [str(_SRC.resolve()), "-o", tmp, "-lm"])
             if res.returncode == 0:
+                digest = _sha256(Path(tmp))
                 os.replace(tmp, target)
+                _write_atomic(_sidecar(target), digest)      # what was built, recorded beside it
                 return target
             errors.append(f"$ {' '.join(cc + flags)} native.c\n{res.stderr.strip()}")
         finally:
@@ -173,8 +222,9 @@ def _load():
         except RuntimeError as e:
             _error = str(e)
             raise
-        except OSError as e:
-            _error = f"backend='native': cannot load the compiled library: {e}; {_HINT}"
+        except (OSError, AttributeError) as e:
+            _error = (f"backend='native': cannot load the compiled library ({e}); delete it from "
+                      f"{_cache_dir()} and retry")
             raise RuntimeError(_error) from e
         _lib_info.update(path=str(path), openmp=bool(lib.gsemm_has_openmp()))
         _lib = lib

@@ -100,3 +100,38 @@ def test_load_refuses_malformed_entries(tmp_path, corrupt, msg):
     torch.save(ck, tmp_path / "b.pt")
     with pytest.raises(ValueError, match=msg):
         Learner.load(tmp_path / "b.pt")
+
+
+def _native_in_fresh_process(cache_home):
+    import subprocess
+    import sys
+    code = ("from networks.gsemm.native import native_available; ok, why = native_available(); "
+            "print('OK' if ok else 'NO', why)")
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(cache_home)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout
+
+
+def test_native_cache_is_verified_and_a_corrupt_library_is_rebuilt(tmp_path):
+    import os
+    import time
+    first = _native_in_fresh_process(tmp_path)
+    if not first.startswith("OK"):
+        pytest.skip(f"no native backend on this machine: {first.strip()}")
+    lib = next((tmp_path / "seqplastic").glob("native-*.so"))
+    assert lib.with_suffix(".sha256").is_file()                     # the build records what it made
+    lib.write_bytes(b"not a library")                               # a corrupt (or planted) cache entry
+    stale = tmp_path / "seqplastic" / ".native-deadbeef-x.so"        # a compile killed mid-way, long ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    again = _native_in_fresh_process(tmp_path)
+    assert again.startswith("OK"), again                            # rebuilt, not loaded
+    assert lib.read_bytes()[:4] == b"\x7fELF" and not stale.exists()
+
+
+def test_native_unwritable_cache_names_the_cache_not_the_compiler(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")                                          # XDG_CACHE_HOME is a file: cannot hold a cache
+    out = _native_in_fresh_process(blocker)
+    if "needs a C compiler" in out:
+        pytest.skip("no C compiler on this machine")
+    assert out.startswith("NO") and "cannot write the build cache" in out and "install" not in out
