@@ -24,14 +24,13 @@ distinct row of your data to the prediction is the true next row).
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from networks.gsemm.patterns import read_array
 from networks.gsemm.streaming import StreamLearner
 
 from ..config import setting
@@ -261,22 +260,9 @@ def load_stream(spec: str) -> np.ndarray:
     >>> p = os.path.join(tempfile.mkdtemp(), "s.npy"); np.save(p, np.eye(3)); load_stream(p).shape
     (3, 3)
     """
-    path = Path(spec)
-    if path.suffix != ".npy":
+    if not spec.endswith(".npy"):
         raise ValueError(f"data={spec!r}: use 'cui' or a path to a .npy file (T, N), one element per row")
-    if not path.is_file():
-        raise ValueError(f"data={spec}: file not found")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as e:
-        raise ValueError(f"data={spec}: cannot read as a .npy array ({e})") from e
-    if arr.dtype.kind not in "fiub" or arr.dtype.names is not None:
-        raise ValueError(f"data={spec}: need a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise ValueError(f"data={spec}: need a 2-D array (T >= 2 elements, N >= 2 values), got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"data={spec}: contains NaN or inf")
+    arr = read_array(spec, min_rows=2, min_cols=2, what=f"data={spec}: ")
     if (np.abs(arr).sum(1) == 0).any():
         raise ValueError(f"data={spec}: row {int(np.flatnonzero(np.abs(arr).sum(1) == 0)[0])} is all zeros")
     return arr

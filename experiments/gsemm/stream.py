@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from networks.gsemm.context import ContextGSEMM
+from networks.gsemm.patterns import read_array
 from networks.gsemm.streaming import StreamLearner
 
 from ..config import setting
@@ -62,23 +63,10 @@ def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
         img = d.images[idx].reshape(10, -1)
         x = np.where(img > 0.5 * 16.0, 1.0, -1.0)
         return torch.tensor(x, dtype=torch.float64), "scikit-learn digits 0-9 (8x8, binarised)"
-    path = Path(spec)
-    if path.suffix != ".npy":
+    if not spec.endswith(".npy"):
         raise ValueError(f"data={spec!r}: use 'digits' or a path to a .npy file (one pattern per row)")
-    if not path.exists():
-        raise ValueError(f"data={spec}: file not found")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as e:
-        raise ValueError(f"data={spec}: cannot read as a .npy array ({e})") from e
-    if arr.dtype.names is not None or arr.dtype.kind not in "fiub":
-        raise ValueError(f"data={spec}: need a real numeric array, got dtype {arr.dtype} "
-                         f"({'complex values are refused, not truncated' if arr.dtype.kind == 'c' else 'not numbers'})")
-    if arr.ndim != 2 or arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise ValueError(f"data={spec}: need a 2-D array with >= 2 patterns (rows) of >= 2 values, got {arr.shape}")
-    arr = np.asarray(arr, dtype=np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"data={spec}: contains NaN or inf")
+    arr = read_array(spec, min_rows=2, min_cols=2, what=f"data={spec}: ")
+    path = Path(spec)
     if not np.isin(arr, (-1.0, 1.0)).all():
         mid = 0.5 * (arr.min() + arr.max())
         arr = np.where(arr > mid, 1.0, -1.0)

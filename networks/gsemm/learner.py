@@ -55,6 +55,29 @@ VERSION = 1
 MONITORS = ("v", "s", "hidden", "overlaps", "energy", "xi", "phi")
 
 
+def read_checkpoint(path: str | Path, fmt: str, version: int, what: str) -> dict:
+    """The dict of a versioned checkpoint written by :meth:`Learner.save` or a sibling (``torch.load`` with
+    ``weights_only=True``); a missing, corrupt, foreign or other-version file raises ``ValueError`` naming it.
+
+    >>> read_checkpoint("no/such.pt", FORMAT, VERSION, "learner")
+    Traceback (most recent call last):
+    ...
+    ValueError: checkpoint no/such.pt does not exist
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"checkpoint {path} does not exist")
+    try:
+        ck = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as e:
+        raise ValueError(f"checkpoint {path} is corrupt or not a {what} checkpoint: {e}") from e
+    if not isinstance(ck, dict) or ck.get("format") != fmt:
+        raise ValueError(f"{path} is not a {fmt} checkpoint")
+    if ck.get("version") != version:
+        raise ValueError(f"{path} has checkpoint version {ck.get('version')!r}, this library reads version {version!r}")
+    return ck
+
+
 def _view(base: GSEMM, xi: Tensor, phi: Tensor) -> GSEMM:
     """The model with other weights, without re-validating (hot path: weights are checked on update)."""
     m = copy.copy(base)
@@ -363,16 +386,7 @@ class Learner:
         """Rebuild a learner from :meth:`save` (``torch.load(weights_only=True)``). A missing, corrupt or
         incompatible file raises ``ValueError`` naming the problem."""
         path = Path(path)
-        if not path.exists():
-            raise ValueError(f"checkpoint {path} does not exist")
-        try:
-            ck = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception as e:
-            raise ValueError(f"checkpoint {path} is corrupt or not a learner checkpoint: {e}") from e
-        if not isinstance(ck, dict) or ck.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a {FORMAT} checkpoint")
-        if ck.get("version") != VERSION:
-            raise ValueError(f"{path} has checkpoint version {ck.get('version')!r}, this library reads version {VERSION!r}")
+        ck = read_checkpoint(path, FORMAT, VERSION, "learner")
         try:
             cfg = ck["config"]
             mc = cfg["model"]

@@ -83,6 +83,38 @@ def hadamard_patterns(N: int, P: int, *, dtype=torch.float32, device=None) -> Te
     return H[1:P + 1].T.contiguous().to(dtype=dtype, device=device)
 
 
+def read_array(path: str | Path, *, min_rows: int = 1, min_cols: int = 1, what: str = "") -> np.ndarray:
+    """A real, finite 2-D float64 array from a ``.npy`` file (no pickles), with one-line ``ValueError`` messages
+    that name the file (prefixed by ``what``, e.g. ``"data=x.npy: "``) for a wrong suffix, a missing or corrupt
+    file, complex / string / structured values, a wrong shape and NaN or inf. The one reader behind
+    :func:`load_patterns` and the experiments' ``data=`` settings.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.npy"); np.save(p, np.eye(2)); read_array(p).dtype
+    dtype('float64')
+    """
+    path = Path(path)
+    what = what or f"{path}: "
+    if path.suffix != ".npy":
+        raise ValueError(f"{what}need a path to a .npy file (one row per pattern or element)")
+    if not path.is_file():
+        raise ValueError(f"{what}file not found ({path} does not exist)")
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as e:  # corrupt file, or a pickle
+        raise ValueError(f"{what}cannot read {path.name} as a .npy array ({e})") from e
+    if arr.dtype.names is not None or arr.dtype.kind not in "fiub":
+        raise ValueError(f"{what}{path.name} must hold real numbers (a real numeric array), got dtype {arr.dtype}"
+                         + (" (complex values are refused, not truncated)" if arr.dtype.kind == "c" else ""))
+    if arr.ndim != 2 or arr.shape[0] < min_rows or arr.shape[1] < min_cols:
+        raise ValueError(f"{what}need a 2-D array with T >= {min_rows} rows of N >= {min_cols} values, "
+                         f"got shape {arr.shape}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what}{path.name} contains NaN or inf")
+    return arr
+
+
 def load_patterns(path: str | Path, *, dtype=torch.float32, device=None) -> Tensor:
     """Patterns from a ``.npy`` file with one pattern per row, returned as columns ``(N, P)``.
 
@@ -101,21 +133,7 @@ def load_patterns(path: str | Path, *, dtype=torch.float32, device=None) -> Tens
             [ 1., -1.]])
     >>> import shutil; shutil.rmtree(os.path.dirname(path))
     """
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"pattern file {path} does not exist")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as e:  # corrupt file
-        raise ValueError(f"cannot read {path} as a .npy array: {e}") from e
-    if arr.dtype.names is not None or arr.dtype.kind not in "fiub":
-        raise ValueError(f"{path} must hold real numbers, got dtype {arr.dtype}"
-                         + (" (complex values are refused, not truncated)" if arr.dtype.kind == "c" else ""))
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{path} must hold a 2-D array (one pattern per row), got shape {arr.shape}")
-    x = torch.as_tensor(np.asarray(arr, dtype=np.float64))
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{path} contains NaN or inf")
+    x = torch.as_tensor(read_array(path))
     return x.T.contiguous().to(dtype=dtype, device=device)
 
 

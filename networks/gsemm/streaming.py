@@ -57,6 +57,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from .learner import read_checkpoint
+
 __all__ = ["StreamLearner", "StreamOutput", "STREAM_FORMAT", "STREAM_VERSION"]
 
 STREAM_FORMAT = "seqplastic.gsemm.stream_learner"
@@ -445,17 +447,7 @@ class StreamLearner:
         """Rebuild a learner from :meth:`save` (``torch.load(weights_only=True)``); a missing, corrupt or
         malformed file raises ``ValueError`` naming the problem."""
         path = Path(path)
-        if not path.exists():
-            raise ValueError(f"checkpoint {path} does not exist")
-        try:
-            ck = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception as e:
-            raise ValueError(f"checkpoint {path} is corrupt or not a stream-learner checkpoint: {e}") from e
-        if not isinstance(ck, dict) or ck.get("format") != STREAM_FORMAT:
-            raise ValueError(f"{path} is not a {STREAM_FORMAT} checkpoint")
-        if ck.get("version") != STREAM_VERSION:
-            raise ValueError(f"{path} has checkpoint version {ck.get('version')!r}; this library reads "
-                             f"version {STREAM_VERSION}")
+        ck = read_checkpoint(path, STREAM_FORMAT, STREAM_VERSION, "stream-learner")
         try:
             cfg = dict(ck["config"])
             dtype = {"float32": torch.float32, "float64": torch.float64}.get(cfg.pop("dtype"))

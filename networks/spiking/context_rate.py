@@ -144,7 +144,7 @@ class ContextRateMirror(BrianSim):
                 "mon_h": mon_h}
 
     def _values(self, cue: np.ndarray) -> dict:
-        b2, net, K, N = self.b2, self.model, self.K, self.N
+        b2, net, K = self.b2, self.model, self.K
         sec = self.time_unit * b2.second
         xh = cue / max(np.linalg.norm(cue), 1e-12)
         sa = float(net.alpha_s) ** 0.5
