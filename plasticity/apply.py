@@ -8,13 +8,22 @@ local learning and gradient descent is a one-line change in the training loop.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from .checks import finite_number, finite_tensor
+
 __all__ = ["apply", "to_grad"]
+
+
+def _check_dw(name: str, weight: Any, dw: Any) -> None:
+    if not isinstance(weight, Tensor) or not isinstance(dw, Tensor):
+        raise ValueError(f"{name} and dw must be torch.Tensors")
+    if dw.shape != weight.shape:
+        raise ValueError(f"dw has shape {tuple(dw.shape)} but {name} has shape {tuple(weight.shape)}")
+    finite_tensor("dw", dw, "; the rule diverged (check dt and the learning rate)")
 
 
 def _check_bounds(bounds: Any) -> tuple[Any, Any]:
@@ -24,11 +33,10 @@ def _check_bounds(bounds: Any) -> tuple[Any, Any]:
     for name, b in (("bounds[0]", lo), ("bounds[1]", hi)):
         if b is None:
             continue
-        if isinstance(b, Tensor):
-            if not bool(torch.isfinite(b).all()):
-                raise ValueError(f"{name} contains NaN or inf")
-        elif isinstance(b, bool) or not isinstance(b, Real) or b != b or abs(b) == float("inf"):
-            raise ValueError(f"{name} must be a finite number, a tensor or None; got {b!r}")
+        if isinstance(b, Tensor) and b.numel() != 1:
+            finite_tensor(name, b)
+        else:
+            finite_number(name, b)
     if lo is not None and hi is not None and bool(torch.as_tensor(lo > hi).any()):
         raise ValueError(f"bounds must satisfy low <= high; got {bounds!r}")
     return lo, hi
@@ -45,12 +53,7 @@ def apply(weight: Tensor, dw: Tensor, bounds: tuple[Any, Any] | None = None) -> 
     >>> apply(torch.tensor([0.2, 0.9]), torch.tensor([-0.5, 0.5]), bounds=(0.0, 1.0))
     tensor([0., 1.])
     """
-    if not isinstance(weight, Tensor) or not isinstance(dw, Tensor):
-        raise ValueError("weight and dw must be torch.Tensors")
-    if dw.shape != weight.shape:
-        raise ValueError(f"dw has shape {tuple(dw.shape)} but weight has shape {tuple(weight.shape)}")
-    if not bool(torch.isfinite(dw).all()):
-        raise ValueError("dw contains NaN or inf; the rule diverged (check dt and the learning rate)")
+    _check_dw("weight", weight, dw)
     if bounds is None:
         return weight + dw
     lo, hi = _check_bounds(bounds)
@@ -74,12 +77,7 @@ def to_grad(param: Tensor, dw: Tensor) -> Tensor:
     >>> p.data
     tensor([ 1., -2.])
     """
-    if not isinstance(param, Tensor) or not isinstance(dw, Tensor):
-        raise ValueError("param and dw must be torch.Tensors")
-    if dw.shape != param.shape:
-        raise ValueError(f"dw has shape {tuple(dw.shape)} but param has shape {tuple(param.shape)}")
-    if not bool(torch.isfinite(dw).all()):
-        raise ValueError("dw contains NaN or inf; the rule diverged (check dt and the learning rate)")
+    _check_dw("param", param, dw)
     with torch.no_grad():
         neg = dw.detach().to(dtype=param.dtype, device=param.device).neg()
         if param.grad is None:

@@ -3,12 +3,12 @@ r"""BCM rule with a sliding modification threshold (a rate rule)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from .checks import finite_number
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, outer, resolve_batch
 
 __all__ = ["BCM", "BCMState"]
@@ -64,9 +64,7 @@ class BCM(Rule):
         super().__post_init__()
         check_time_constant("tau_theta", self.tau_theta)
         for name in ("eta", "theta0"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, Real) or v != v or abs(v) == float("inf"):
-                raise ValueError(f"{name} must be a finite number; got {v!r}")
+            finite_number(name, getattr(self, name))
 
     def init_state(self, weight: Tensor, batch: int | None = None) -> BCMState:
         b = resolve_batch(weight, batch)

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor
 
-from .rule import EmptyState, Rule, check_inputs, resolve_batch
+from .checks import finite_number
+from .rule import Rule, check_inputs, matvec, matvec_t, reduce_streams, resolve_batch
 
 __all__ = [
     "energy_grad",
@@ -55,12 +55,6 @@ __all__ = [
     "GSEMMPhi",
     "authors_rule",
 ]
-
-
-def _finite(name: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(float(v)):
-        raise ValueError(f"{name} must be a finite number; got {v!r}")
-    return float(v)
 
 
 # ----------------------------------------------------------------------------------------- generic
@@ -139,7 +133,7 @@ class EnergyGradient(Rule):
         super().__post_init__()
         if not callable(self.energy):
             raise ValueError("energy must be a callable energy(weight, pre, post, **signals) -> (B,)")
-        _finite("eta", self.eta)
+        finite_number("eta", self.eta)
         object.__setattr__(self, "signals", tuple(self.signal_names))
 
     def delta(self, weight: Tensor, pre: Tensor, post: Tensor, state, dt: float, **signals):
@@ -221,20 +215,6 @@ def _sqrt(a):
     return a.sqrt() if isinstance(a, Tensor) else math.sqrt(float(a))
 
 
-def _streams_to(weight: Tensor, per_stream: Tensor, reduce: str) -> Tensor:
-    if weight.dim() == 3:
-        return per_stream
-    return per_stream.mean(0) if reduce == "mean" else per_stream.sum(0)
-
-
-def _xi_t(xi: Tensor, v: Tensor) -> Tensor:
-    return v @ xi if xi.dim() == 2 else torch.bmm(v.unsqueeze(1), xi).squeeze(1)
-
-
-def _phi_m(phi: Tensor, p: Tensor) -> Tensor:
-    return p @ phi.transpose(0, 1) if phi.dim() == 2 else torch.bmm(phi, p.unsqueeze(-1)).squeeze(-1)
-
-
 def _check_gsemm(fn: str, xi: Tensor, phi: Tensor | None = None, **vectors: Tensor | None) -> None:
     """Shapes of the GSEMM closed forms: Ξ (N, P) or (B, N, P); Φ (P, P) or (B, P, P); feature vectors
     (``sigma_f``, ``s``) (B, N) and hidden vectors (``sigma_h``) (B, P), with one B throughout."""
@@ -275,8 +255,8 @@ def gsemm_xi_grad(xi: Tensor, sigma_f: Tensor, sigma_h: Tensor, *, s: Tensor | N
     if s is not None:
         if phi is None:
             raise ValueError("phi is required with s (the cross term α_c s (Φσ_h)ᵀ)")
-        g = g + (_coef(alpha_c, s) * s).unsqueeze(-1) * _phi_m(phi, sigma_h).unsqueeze(-2)
-    return _streams_to(xi, g, reduce)
+        g = g + (_coef(alpha_c, s) * s).unsqueeze(-1) * matvec(phi, sigma_h).unsqueeze(-2)
+    return reduce_streams(g, xi, reduce)
 
 
 def gsemm_phi_grad(phi: Tensor, xi: Tensor, s: Tensor, sigma_h: Tensor, *, alpha_c=1.0,
@@ -291,8 +271,8 @@ def gsemm_phi_grad(phi: Tensor, xi: Tensor, s: Tensor, sigma_h: Tensor, *, alpha
             [0., 0.]])
     """
     _check_gsemm("gsemm_phi_grad", xi, phi, s=s, sigma_h=sigma_h)
-    pre = _coef(alpha_c, s) * _xi_t(xi, s)
-    return _streams_to(phi, pre.unsqueeze(-1) * sigma_h.unsqueeze(-2), reduce)
+    pre = _coef(alpha_c, s) * matvec_t(xi, s)
+    return reduce_streams(pre.unsqueeze(-1) * sigma_h.unsqueeze(-2), phi, reduce)
 
 
 def _check_coef(name, a):
@@ -300,7 +280,7 @@ def _check_coef(name, a):
         if a.dim() > 1 or not bool(torch.isfinite(a).all()):
             raise ValueError(f"{name} must be a finite float or a (B,) tensor")
         return
-    _finite(name, a)
+    finite_number(name, a)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -333,7 +313,7 @@ class GSEMMXi(Rule):
         super().__post_init__()
         _check_coef("alpha_s", self.alpha_s)
         _check_coef("alpha_c", self.alpha_c)
-        _finite("eta", self.eta)
+        finite_number("eta", self.eta)
 
     def delta(self, weight: Tensor, pre: Tensor, post: Tensor, state, dt: float, **signals):
         dt = check_inputs(weight, pre, post, dt, check_finite=self.check_finite)
@@ -372,12 +352,12 @@ class GSEMMPhi(Rule):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_coef("alpha_c", self.alpha_c)
-        _finite("eta", self.eta)
+        finite_number("eta", self.eta)
 
     def delta(self, weight: Tensor, pre: Tensor, post: Tensor, state, dt: float, **signals):
         dt = check_inputs(weight, pre, post, dt, check_finite=self.check_finite)
         g = (_coef(self.alpha_c, pre) * pre).unsqueeze(-1) * post.unsqueeze(-2)
-        return (self.eta * dt) * _streams_to(weight, g, self.reduce), state
+        return (self.eta * dt) * reduce_streams(g, weight, self.reduce), state
 
 
 def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, target_h: Tensor, free_h: Tensor, *,
@@ -408,6 +388,6 @@ def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, targe
     c = a_s if c_xi is None else _coef(c_xi, x)
     err = target_h - free_h
     g_xi = (c * x).unsqueeze(-1) * target_h.unsqueeze(-2) - (a_s * v).unsqueeze(-1) * free_h.unsqueeze(-2)
-    g_xi = g_xi + (_coef(alpha_c, s) * s).unsqueeze(-1) * _phi_m(phi, err).unsqueeze(-2)
-    g_phi = (_coef(alpha_c, s) * _xi_t(xi if xi_phi is None else xi_phi, s)).unsqueeze(-1) * err.unsqueeze(-2)
-    return _streams_to(xi, g_xi, reduce), _streams_to(phi, g_phi, reduce)
+    g_xi = g_xi + (_coef(alpha_c, s) * s).unsqueeze(-1) * matvec(phi, err).unsqueeze(-2)
+    g_phi = (_coef(alpha_c, s) * matvec_t(xi if xi_phi is None else xi_phi, s)).unsqueeze(-1) * err.unsqueeze(-2)
+    return reduce_streams(g_xi, xi, reduce), reduce_streams(g_phi, phi, reduce)

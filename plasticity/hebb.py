@@ -3,10 +3,10 @@ r"""Plain Hebbian learning with optional weight decay (a rate rule)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 
 from torch import Tensor
 
+from .checks import finite_number
 from .rule import EmptyState, Rule, check_inputs, outer
 
 __all__ = ["Hebb"]
@@ -42,9 +42,7 @@ class Hebb(Rule):
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("eta", "decay"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, Real) or v != v or abs(v) == float("inf"):
-                raise ValueError(f"{name} must be a finite number; got {v!r}")
+            finite_number(name, getattr(self, name))
         if self.decay < 0:
             raise ValueError(f"decay must be >= 0; got {self.decay!r}")
 

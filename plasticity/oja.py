@@ -3,10 +3,10 @@ r"""Oja's normalised Hebbian rule (a rate rule): a linear neuron learns the top 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 
 from torch import Tensor
 
+from .checks import finite_number
 from .rule import EmptyState, Rule, check_inputs, outer, scale_rows
 
 __all__ = ["Oja"]
@@ -40,9 +40,7 @@ class Oja(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        v = self.eta
-        if isinstance(v, bool) or not isinstance(v, Real) or v != v or abs(v) == float("inf"):
-            raise ValueError(f"eta must be a finite number; got {v!r}")
+        finite_number("eta", self.eta)
 
     def delta(self, weight: Tensor, pre: Tensor, post: Tensor, state: EmptyState, dt: float, **signals):
         dt = check_inputs(weight, pre, post, dt, check_finite=self.check_finite)

@@ -51,11 +51,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, ClassVar, NamedTuple
 
 import torch
 from torch import Tensor
+
+from .checks import finite_tensor, positive
 
 __all__ = [
     "EmptyState",
@@ -70,6 +71,8 @@ __all__ = [
     "outer",
     "scale_rows",
     "reduce_streams",
+    "matvec",
+    "matvec_t",
 ]
 
 _REDUCTIONS = ("mean", "sum")
@@ -96,30 +99,7 @@ def check_time_constant(name: str, value: Any) -> float:
     >>> check_time_constant("tau", 20.0)
     20.0
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a positive number (a time constant); got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0.0:
-        raise ValueError(f"{name} must be finite and > 0 (a time constant); got {value!r}")
-    return value
-
-
-def _check_dt(dt: Any) -> float:
-    if isinstance(dt, Tensor):
-        if dt.numel() != 1:
-            raise ValueError(f"dt must be a scalar; got a tensor of shape {tuple(dt.shape)}")
-        dt = dt.item()
-    if isinstance(dt, bool) or not isinstance(dt, Real):
-        raise ValueError(f"dt must be a positive float; got {dt!r}")
-    dt = float(dt)
-    if not math.isfinite(dt) or dt <= 0.0:
-        raise ValueError(f"dt must be finite and > 0; got {dt!r}")
-    return dt
-
-
-def _check_finite(name: str, t: Tensor) -> None:
-    if not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or inf; clean the input before computing a delta")
+    return positive(name, value, note=" (a time constant)")
 
 
 def check_inputs(weight: Tensor, pre: Tensor, post: Tensor, dt: Any, *, check_finite: bool = True) -> float:
@@ -163,11 +143,10 @@ def check_inputs(weight: Tensor, pre: Tensor, post: Tensor, dt: Any, *, check_fi
                 f"{name} must have the dtype and device of weight ({weight.dtype}, {weight.device}); "
                 f"got ({t.dtype}, {t.device})"
             )
-    dt = _check_dt(dt)
+    dt = positive("dt", dt, what="float")
     if check_finite:
-        _check_finite("weight", weight)
-        _check_finite("pre", pre)
-        _check_finite("post", post)
+        for name, t in (("weight", weight), ("pre", pre), ("post", post)):
+            finite_tensor(name, t, "; clean the input before computing a delta")
     return dt
 
 
@@ -266,6 +245,33 @@ def reduce_streams(dw_streams: Tensor, weight: Tensor, reduce: str = "mean") -> 
     tensor([[4.]])
     """
     return dw_streams if weight.dim() == 3 else _reduce(dw_streams, reduce)
+
+
+def matvec(weight: Tensor, x: Tensor) -> Tensor:
+    r""":math:`Wx` for every stream, ``(B, n_in) -> (B, n_out)``, with ``weight`` shared ``(n_out, n_in)`` or per
+    stream ``(B, n_out, n_in)``: :math:`(Wx)_i = Σ_j W_{ij} x_j`.
+
+    >>> import torch
+    >>> matvec(torch.ones(2, 3, 2), torch.tensor([[1., 0.], [1., 1.]]))     # per-stream W (B=2)
+    tensor([[1., 1., 1.],
+            [2., 2., 2.]])
+    """
+    if weight.dim() == 2:
+        return x @ weight.transpose(0, 1)
+    return torch.bmm(weight, x.unsqueeze(-1)).squeeze(-1)
+
+
+def matvec_t(weight: Tensor, y: Tensor) -> Tensor:
+    r""":math:`Wᵀy` for every stream, ``(B, n_out) -> (B, n_in)`` (layouts as in :func:`matvec`):
+    :math:`(Wᵀy)_j = Σ_i W_{ij} y_i`.
+
+    >>> import torch
+    >>> matvec_t(torch.tensor([[1., 0.], [0., 2.]]), torch.tensor([[3., 4.]]))
+    tensor([[3., 8.]])
+    """
+    if weight.dim() == 2:
+        return y @ weight
+    return torch.bmm(y.unsqueeze(1), weight).squeeze(1)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -3,12 +3,12 @@ r"""Pair-based STDP with exponential traces; all-to-all or nearest-spike pairing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from .checks import finite_number
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, outer, resolve_batch
 
 __all__ = ["PairSTDP", "PairSTDPState", "update_trace"]
@@ -42,11 +42,6 @@ def update_trace(trace: Tensor, spikes: Tensor, nearest: bool) -> Tensor:
     if nearest:
         return torch.where(spikes > 0, torch.ones_like(trace), trace)
     return trace + spikes
-
-
-def _finite_real(name: str, v) -> None:
-    if isinstance(v, bool) or not isinstance(v, Real) or v != v or abs(v) == float("inf"):
-        raise ValueError(f"{name} must be a finite number; got {v!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,8 +93,8 @@ class PairSTDP(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _finite_real("a_plus", self.a_plus)
-        _finite_real("a_minus", self.a_minus)
+        finite_number("a_plus", self.a_plus)
+        finite_number("a_minus", self.a_minus)
         if self.a_plus < 0 or self.a_minus < 0:
             raise ValueError(f"a_plus and a_minus must be >= 0 (signs are in the formula); got {self.a_plus}, {self.a_minus}")
         check_time_constant("tau_plus", self.tau_plus)

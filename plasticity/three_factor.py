@@ -3,14 +3,13 @@ r"""Three-factor learning: an eligibility trace fed by an inner rule, gated by a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
+from .checks import finite_number
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, reduce_streams, resolve_batch
-from .stdp import _finite_real
 
 __all__ = ["Modulated", "ModulatedState"]
 
@@ -71,7 +70,7 @@ class Modulated(Rule):
         if not (callable(getattr(self.rule, "delta", None)) and callable(getattr(self.rule, "init_state", None))):
             raise ValueError("rule must implement the rule protocol (init_state, delta)")
         check_time_constant("tau_e", self.tau_e)
-        _finite_real("eta", self.eta)
+        finite_number("eta", self.eta)
         inner = tuple(getattr(self.rule, "signals", ()))
         object.__setattr__(self, "signals", tuple(sorted(set(inner) | {"modulator"})))
 
@@ -99,9 +98,7 @@ class Modulated(Rule):
             if self.check_finite and not bool(torch.isfinite(m).all()):
                 raise ValueError("modulator contains NaN or inf")
             return m.to(dtype=like.dtype, device=like.device)
-        if isinstance(m, bool) or not isinstance(m, Real) or m != m or abs(m) == float("inf"):
-            raise ValueError(f"modulator must be a finite number or a tensor; got {m!r}")
-        return torch.tensor(float(m), dtype=like.dtype, device=like.device).reshape(1, 1, 1)
+        return torch.tensor(finite_number("modulator", m), dtype=like.dtype, device=like.device).reshape(1, 1, 1)
 
     def delta(self, weight: Tensor, pre: Tensor, post: Tensor, state: ModulatedState, dt: float, **signals):
         dt = check_inputs(weight, pre, post, dt, check_finite=self.check_finite)

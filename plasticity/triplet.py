@@ -9,7 +9,8 @@ import torch
 from torch import Tensor
 
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, outer, resolve_batch
-from .stdp import _finite_real, update_trace
+from .checks import finite_number
+from .stdp import update_trace
 
 __all__ = ["TripletSTDP", "TripletSTDPState"]
 
@@ -72,7 +73,7 @@ class TripletSTDP(Rule):
         super().__post_init__()
         for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
             v = getattr(self, name)
-            _finite_real(name, v)
+            finite_number(name, v)
             if v < 0:
                 raise ValueError(f"{name} must be >= 0 (signs are in the formula); got {v!r}")
         for name in ("tau_plus", "tau_minus", "tau_x", "tau_y"):

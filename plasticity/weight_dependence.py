@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .rule import Rule, check_inputs
-from .stdp import _finite_real
+from .checks import finite_number
 
 __all__ = ["Additive", "Multiplicative"]
 
@@ -19,8 +19,8 @@ def _check_rule(rule) -> None:
 
 
 def _check_bounds(w_min, w_max) -> None:
-    _finite_real("w_min", w_min)
-    _finite_real("w_max", w_max)
+    finite_number("w_min", w_min)
+    finite_number("w_max", w_max)
     if not w_min < w_max:
         raise ValueError(f"w_min must be < w_max; got w_min={w_min!r}, w_max={w_max!r}")
 
@@ -116,7 +116,7 @@ class Multiplicative(Rule):
             v = getattr(self, name)
             if v is None:
                 continue
-            _finite_real(name, v)
+            finite_number(name, v)
             if v < 0:
                 raise ValueError(f"{name} must be >= 0; got {v!r}")
         object.__setattr__(self, "signals", tuple(getattr(self.rule, "signals", ())))

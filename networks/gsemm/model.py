@@ -46,6 +46,8 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
+from plasticity.checks import finite_number, finite_tensor, positive
+
 from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
 from .linalg import phi_m, phi_t, xi_m, xi_t
 
@@ -68,23 +70,23 @@ class State(NamedTuple):
     h: Optional[Tensor] = None
 
 
-def _check_finite(name: str, t: Tensor) -> None:
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{name} contains NaN or inf; pass finite values")
+#: the signals :meth:`GSEMM.signals` computes (``simulate(record=...)``, the learner's monitors)
+SIGNALS = ("v", "s", "hidden", "overlaps", "energy", "F", "S")
+_FINITE = "; pass finite values"
 
 
 def _as_coef(name: str, x):
+    """A float, or a per-stream tensor stored as (B, 1) (given as (B,), a scalar tensor, or already (B, 1)).
+    Shapes only: the values are scanned by :meth:`GSEMM.check`."""
     if isinstance(x, Tensor):
         if x.dim() == 0:
             x = x.reshape(1)
+        if x.dim() == 2 and x.shape[-1] == 1:       # the stored form (a replace() of a per-stream model)
+            return x
         if x.dim() != 1:
             raise ValueError(f"{name} must be a float or a 1-D per-stream tensor of shape (B,), got {tuple(x.shape)}")
-        _check_finite(name, x)
         return x.unsqueeze(-1)
-    x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
-    return x
+    return finite_number(name, float(x))
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,8 +107,9 @@ class GSEMM:
     Parameters: ``xi`` Ξ (N, P) or (B, N, P); ``phi`` Φ (P, P) or (B, P, P); ``feature`` / ``hidden``
     Lagrangians; ``alpha_s``, ``alpha_c`` interaction strengths; ``beta_d`` delay gain; ``T_f``,
     ``T_h``, ``T_d`` time constants (``T_h = 0`` for an instantaneous hidden layer). Ξ and Φ must be
-    finite floating-point tensors of one dtype and device; bad shapes or values raise a ValueError
-    naming the field. Frozen: use :meth:`replace` for changed weights. The factories :func:`dsem`,
+    finite floating-point tensors of one dtype and device; bad shapes and plain numbers raise a ValueError
+    naming the field at construction, non-finite tensor values at :meth:`check` (which :meth:`init_state`,
+    ``simulate`` and the factories call). Frozen: use :meth:`replace` for changed weights. The factories :func:`dsem`,
     :func:`lisem` and :func:`dense_polynomial` pick the Lagrangians.
 
     >>> import torch
@@ -146,21 +149,41 @@ class GSEMM:
             raise ValueError("xi and phi must be floating-point tensors (float32 or float64)")
         if xi.dtype != phi.dtype or xi.device != phi.device:
             raise ValueError(f"xi and phi must share dtype and device, got {xi.dtype}/{xi.device} and {phi.dtype}/{phi.device}")
-        _check_finite("xi", xi)
-        _check_finite("phi", phi)
         for name in ("T_f", "T_d"):
-            val = float(getattr(self, name))
-            if not (val > 0 and math.isfinite(val)):
-                raise ValueError(f"{name} must be a positive finite time constant, got {val}")
-        if not (float(self.T_h) >= 0 and math.isfinite(float(self.T_h))):
-            raise ValueError(f"T_h must be >= 0 (0 = instantaneous hidden layer), got {self.T_h}")
+            positive(name, float(getattr(self, name)), note=" (a time constant)")
+        positive("T_h", float(self.T_h), strict=False, note=" (0 = instantaneous hidden layer)")
         for name in ("alpha_s", "alpha_c", "beta_d"):
             object.__setattr__(self, name, _as_coef(name, getattr(self, name)))
-        a_s = self.alpha_s
-        if (isinstance(a_s, Tensor) and (a_s < 0).any()) or (not isinstance(a_s, Tensor) and a_s < 0):
+        if not isinstance(self.alpha_s, Tensor) and self.alpha_s < 0:
             raise ValueError("alpha_s must be >= 0 (it enters as sqrt(alpha_s))")
         if not isinstance(self.feature, Lagrangian) or not isinstance(self.hidden, Lagrangian):
             raise ValueError("feature and hidden must be Lagrangian instances (Quadratic, LogCosh, LogSumExp, Polynomial)")
+
+    def check(self) -> "GSEMM":
+        """Scan the values (the constructor checks only shapes, types and plain numbers, so that building a
+        model, e.g. a :meth:`replace` per learning step, never syncs a GPU): Ξ, Φ and per-stream α_s, α_c,
+        β_d must be finite and α_s ≥ 0. Raises a ValueError naming the field; returns the model.
+        :meth:`init_state`, :func:`~networks.gsemm.integrate.simulate`, the factories (:func:`dsem`, ...)
+        and the :class:`~networks.gsemm.learner.Learner` call it.
+
+        >>> import torch
+        >>> from networks.gsemm import cycle
+        >>> xi = torch.ones(4, 2, dtype=torch.float64); xi[0, 0] = float("nan")
+        >>> net = GSEMM(xi, cycle(2, dtype=torch.float64))          # the shapes are fine
+        >>> net.check()
+        Traceback (most recent call last):
+        ...
+        ValueError: xi contains NaN or inf; pass finite values
+        """
+        finite_tensor("xi", self.xi, _FINITE)
+        finite_tensor("phi", self.phi, _FINITE)
+        for name in ("alpha_s", "alpha_c", "beta_d"):
+            a = getattr(self, name)
+            if isinstance(a, Tensor):
+                finite_tensor(name, a, _FINITE)
+        if isinstance(self.alpha_s, Tensor) and bool((self.alpha_s < 0).any()):
+            raise ValueError("alpha_s must be >= 0 (it enters as sqrt(alpha_s))")
+        return self
 
     # ----------------------------------------------------------------------------------------- shapes
     @property
@@ -194,7 +217,8 @@ class GSEMM:
 
         The cue is data: ``v0`` and ``s0`` are cast to the weights' dtype and device (a float32 cue
         for a float64 network is upcast exactly), so the returned state always matches the network,
-        as :func:`~networks.gsemm.integrate.simulate` requires. Shapes and finiteness are checked.
+        as :func:`~networks.gsemm.integrate.simulate` requires. Shapes and finiteness (of the cue and, with
+        :meth:`check`, of the weights) are checked.
 
         >>> import torch
         >>> from networks.gsemm import cycle, dsem
@@ -202,6 +226,7 @@ class GSEMM:
         >>> net.init_state(torch.ones(4)).v.dtype
         torch.float64
         """
+        self.check()
         v0 = self._check_vec("v0", v0)
         s0 = torch.zeros_like(v0) if s0 is None else self._check_vec("s0", s0, batch=v0.shape[0])
         if self.instantaneous:
@@ -227,13 +252,65 @@ class GSEMM:
             raise ValueError(f"{name} batch {x.shape[0]} must equal the per-stream weight batch {self.xi.shape[0]}")
         if x.dtype != self.xi.dtype or x.device != self.xi.device:
             x = x.to(dtype=self.xi.dtype, device=self.xi.device)
-        _check_finite(name, x)
-        return x
+        return finite_tensor(name, x, _FINITE)
 
     # ----------------------------------------------------------------------------------- dynamics
-    def hidden_input(self, v: Tensor, s: Tensor) -> Tensor:
-        """:math:`\\sqrt{α_s}Ξᵀσ_f(v) + α_cΦᵀΞᵀs`, shape (B, P)."""
-        return self.sqrt_alpha_s * xi_t(self.xi, self.feature.act(v)) + self.alpha_c * phi_t(self.phi, xi_t(self.xi, s))
+    # The right-hand side is defined here once: cross (the delayed drive), fast (v and h with s frozen)
+    # and slow (s). flow composes them; the integrators, the learner and the monitors call them.
+    def cross(self, s: Tensor) -> Tensor:
+        r"""The delayed drive of the hidden layer, :math:`α_cΦᵀΞᵀs`, shape (B, P).
+
+        >>> import torch
+        >>> from networks.gsemm import chain, dsem
+        >>> dsem(torch.eye(2), chain(2), alpha_c=3.0).cross(torch.tensor([[1., 0.]]))   # memory 0 drives 1
+        tensor([[0., 3.]])
+        """
+        return self.alpha_c * phi_t(self.phi, xi_t(self.xi, s))
+
+    def hidden_input(self, v: Tensor, s: Tensor | None = None, *, cross: Tensor | None = None) -> Tensor:
+        r""":math:`\sqrt{α_s}Ξᵀσ_f(v) + α_cΦᵀΞᵀs`, shape (B, P); pass ``cross`` (= :meth:`cross` of s)
+        instead of ``s`` to reuse it."""
+        return self.sqrt_alpha_s * xi_t(self.xi, self.feature.act(v)) + (self.cross(s) if cross is None else cross)
+
+    def hidden_rate(self, h_in: Tensor, h: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        r"""The hidden layer for a hidden input ``h_in``: :math:`(σ_h(h), \dot h)` with
+        :math:`T_h\dot h = h_{in} − h`; with ``h = None`` (``T_h = 0``) it is algebraic,
+        :math:`(σ_h(h_{in}), \text{None})`. Shared by the full-space and the reduced right-hand sides."""
+        if h is None:
+            return self.hidden.act(h_in), None
+        return self.hidden.act(h), (h_in - h) / self.T_h
+
+    def fast(self, v: Tensor, h: Tensor | None, cross: Tensor,
+             inputs: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        r"""The fast populations with the slow one frozen (its drive given as ``cross``, see :meth:`cross`):
+
+        .. math:: T_f\dot v = \sqrt{α_s}\,Ξ\,σ_h(h) − v + I,\qquad
+                  T_h\dot h = \sqrt{α_s}\,Ξᵀσ_f(v) + \mathrm{cross} − h
+
+        returned as ``(dv/dt, dh/dt)``; with ``T_h = 0`` (``h = None``) h is that input and dh/dt is None.
+
+        >>> import torch
+        >>> from networks.gsemm import cycle, dsem
+        >>> net = dsem(torch.eye(4, 2), cycle(2))
+        >>> dv, dh = net.fast(torch.zeros(1, 4), None, net.cross(torch.ones(1, 4)))
+        >>> dv.shape, dh
+        (torch.Size([1, 4]), None)
+        """
+        p, dh = self.hidden_rate(self.hidden_input(v, cross=cross), h)
+        dv = self.sqrt_alpha_s * xi_m(self.xi, p) - v
+        if inputs is not None:
+            dv = dv + inputs
+        return dv / self.T_f, dh
+
+    def slow(self, v: Tensor, s: Tensor) -> Tensor:
+        r"""The slow population, :math:`\dot s = (β_dσ_f(v) − s)/T_d`, shape (B, N).
+
+        >>> import torch
+        >>> from networks.gsemm import cycle, dsem
+        >>> dsem(torch.eye(4, 2), cycle(2), T_d=2.0).slow(torch.zeros(1, 4), torch.ones(1, 4))
+        tensor([[-0.5000, -0.5000, -0.5000, -0.5000]])
+        """
+        return (self.beta_d * self.feature.act(v) - s) / self.T_d
 
     def hidden_activity(self, state: State) -> Tensor:
         """:math:`σ_h(h)` (the softmax "time cells" for DSEM), shape (B, P)."""
@@ -241,19 +318,10 @@ class GSEMM:
         return self.hidden.act(h)
 
     def flow(self, state: State, inputs: Tensor | None = None) -> State:
-        """Time derivatives (dv/dt, ds/dt, dh/dt) of the closed-form dynamics."""
+        """Time derivatives (dv/dt, ds/dt, dh/dt): :meth:`fast` and :meth:`slow` at one state."""
         v, s, h = state
-        g = self.feature.act(v)
-        hh = self.hidden_input(v, s) if h is None else h
-        dv = self.sqrt_alpha_s * xi_m(self.xi, self.hidden.act(hh)) - v
-        if inputs is not None:
-            dv = dv + inputs
-        dv = dv / self.T_f
-        ds = (self.beta_d * g - s) / self.T_d
-        dh = None
-        if h is not None:
-            dh = (self.hidden_input(v, s) - h) / self.T_h
-        return State(dv, ds, dh)
+        dv, dh = self.fast(v, h, self.cross(s), inputs)
+        return State(dv, self.slow(v, s), dh)
 
     def energy(self, state: State, inputs: Tensor | None = None) -> Tensor:
         """The dynamic energy E(v, h; s), shape (B,)."""
@@ -284,6 +352,37 @@ class GSEMM:
         flow = self.flow(state) if flow is None else flow
         p = self.hidden_activity(state)
         return -(self.alpha_c * (xi_m(self.xi, phi_m(self.phi, p)) * flow.s)).sum(-1)
+
+    def signals(self, state: State, names, inputs: Tensor | None = None) -> dict:
+        """The named quantities of :data:`SIGNALS` at ``state`` (what ``simulate(record=...)`` and the
+        learner's monitors store): ``v``, ``s``, ``hidden`` (:meth:`hidden_activity`), ``overlaps``,
+        ``energy``, ``F`` (:meth:`dissipation`) and ``S`` (:meth:`slow_drive`). Unknown names are ignored.
+
+        >>> import torch
+        >>> from networks.gsemm import cycle, dsem
+        >>> net = dsem(torch.eye(4, 2), cycle(2))
+        >>> {k: tuple(x.shape) for k, x in net.signals(net.init_state(torch.ones(4)), ("overlaps", "F")).items()}
+        {'overlaps': (1, 2), 'F': (1,)}
+        """
+        v, s, _ = state
+        out = {}
+        if "v" in names:
+            out["v"] = v
+        if "s" in names:
+            out["s"] = s
+        if "hidden" in names:
+            out["hidden"] = self.hidden_activity(state)
+        if "overlaps" in names:
+            out["overlaps"] = self.overlaps(v)
+        if "energy" in names:
+            out["energy"] = self.energy(state, inputs)
+        if "F" in names or "S" in names:
+            fl = self.flow(state, inputs)
+            if "F" in names:
+                out["F"] = self.dissipation(state, fl)
+            if "S" in names:
+                out["S"] = self.slow_drive(state, fl)
+        return out
 
     def overlaps(self, v: Tensor) -> Tensor:
         """Mattis overlaps :math:`m_μ = ξ^{(μ)}·v / N`, shape (B, P)."""
@@ -335,7 +434,7 @@ def dsem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, beta: float = 1.0
     >>> net.P, net.hidden.beta
     (2, 2.0)
     """
-    return GSEMM(xi, phi, Quadratic(), LogSumExp(beta), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+    return GSEMM(xi, phi, Quadratic(), LogSumExp(beta), alpha_s, alpha_c, beta_d, T_f, T_d, T_h).check()
 
 
 def lisem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, gain: float = 1.0, beta_d=1.0,
@@ -348,7 +447,7 @@ def lisem(xi: Tensor, phi: Tensor, *, alpha_s=1.0, alpha_c=1.0, gain: float = 1.
     >>> lisem(torch.ones(4, 3), chain(3)).N
     4
     """
-    return GSEMM(xi, phi, LogCosh(gain), Quadratic(), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+    return GSEMM(xi, phi, LogCosh(gain), Quadratic(), alpha_s, alpha_c, beta_d, T_f, T_d, T_h).check()
 
 
 def dense_polynomial(xi: Tensor, phi: Tensor, *, degree: int = 3, scale: float | None = None, alpha_s=1.0,
@@ -362,7 +461,7 @@ def dense_polynomial(xi: Tensor, phi: Tensor, *, degree: int = 3, scale: float |
     0.25
     """
     kappa = 1.0 / xi.shape[-2] if scale is None else scale
-    return GSEMM(xi, phi, Quadratic(), Polynomial(degree, kappa), alpha_s, alpha_c, beta_d, T_f, T_d, T_h)
+    return GSEMM(xi, phi, Quadratic(), Polynomial(degree, kappa), alpha_s, alpha_c, beta_d, T_f, T_d, T_h).check()
 
 
 #: the factories by name, as used by :func:`make_model` and the experiments' ``model=`` setting
