@@ -16,6 +16,7 @@ from pathlib import Path
 from . import registry
 from .config import ConfigError, apply_overrides, describe, to_dict, validate
 from .context import RunContext
+from .signals import exit_status, interruptible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:                                   # e.g. a read-only --out
         return _fail(f"cannot create the run folder {out}: {e}")
     try:
-        metrics = exp.run(cfg, ctx)
-    except KeyboardInterrupt:
+        with interruptible():                                # SIGTERM cleans up like Ctrl-C
+            metrics = exp.run(cfg, ctx)
+    except KeyboardInterrupt as e:
         ctx.abort()
         print("interrupted; no run folder written", file=sys.stderr)
-        return 130
+        return exit_status(e)
     except (ConfigError, ValueError) as e:
         ctx.abort()
         return _fail(str(e))

@@ -215,6 +215,17 @@ def init_worker(threads: int = 1) -> None:
     torch.set_num_threads(threads)
 
 
+def init_pool_worker(threads: int = 1) -> None:
+    """Initializer of a local sweep's pool workers: :func:`init_worker` plus the stop handling of
+    :func:`experiments.signals.worker_signals` (SIGINT ignored, SIGTERM cleans up, exit with the parent).
+
+    >>> init_pool_worker(1)  # doctest: +SKIP  (changes this process's signal handlers)
+    """
+    init_worker(threads)
+    from .signals import worker_signals
+    worker_signals()
+
+
 def run_one(spec: RunSpec) -> dict:
     """Run one planned run in this process and return its table row (never raises for a failed run).
 
@@ -240,6 +251,10 @@ def run_one(spec: RunSpec) -> dict:
         metrics = exp.run(cfg, ctx)
         ctx.finish(metrics)
         return _record(spec, "ok", metrics)
+    except KeyboardInterrupt:                      # stopped (SIGINT, or SIGTERM in a pool worker): no partial left
+        if ctx is not None:
+            ctx.abort()
+        raise
     except Exception as e:
         if ctx is not None:
             ctx.abort()
@@ -253,18 +268,49 @@ def _ray_task(spec: RunSpec, threads: int) -> dict:
     return run_one(spec)
 
 
+def _pool_run(spec: RunSpec) -> dict:
+    """:func:`run_one` in a pool worker; a stop (SIGTERM from the parent) ends the worker after clean-up."""
+    from .signals import busy
+    try:
+        with busy():
+            return run_one(spec)
+    except KeyboardInterrupt:
+        os._exit(143)
+
+
+def _stop_pool(pool, grace: float = 10.0) -> None:
+    """Cancel the queued runs, SIGTERM the workers (each removes its run's temporary folder), SIGKILL any
+    that do not exit within ``grace`` seconds, and wait for all of them."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
 def _run_local(specs, workers, on_result):
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing as mp
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=init_worker,
-                             initargs=(1,)) as pool:
-        futures = {pool.submit(run_one, s): s for s in specs}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=init_pool_worker, initargs=(1,))
+    try:
+        futures = {pool.submit(_pool_run, s): s for s in specs}
         for f in as_completed(futures):
             try:
                 row = f.result()
             except Exception as e:  # the worker process died (e.g. killed for memory)
                 row = _record(futures[f], "failed", error=f"worker died: {type(e).__name__}: {e}")
             on_result(row)
+    except BaseException:           # KeyboardInterrupt / Terminated: stop every worker before leaving
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_ray(specs, workers, on_result, cpus_per_run=1.0, gpus_per_run=0.0):
@@ -284,14 +330,19 @@ def _run_ray(specs, workers, on_result, cpus_per_run=1.0, gpus_per_run=0.0):
         task = ray.remote(_ray_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)
         refs = {task.remote(s, max(1, int(cpus_per_run))): s for s in specs}
         pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for ref in done:
-                try:
-                    row = ray.get(ref)
-                except Exception as e:  # the task's worker died
-                    row = _record(refs[ref], "failed", error=f"ray task failed: {type(e).__name__}: {e}"[:300])
-                on_result(row)
+        try:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for ref in done:
+                    try:
+                        row = ray.get(ref)
+                    except Exception as e:  # the task's worker died
+                        row = _record(refs[ref], "failed", error=f"ray task failed: {type(e).__name__}: {e}"[:300])
+                    on_result(row)
+        except BaseException:       # interrupted: stop the remaining tasks (their temporary folders are
+            for ref in pending:     # removed by the next run of the sweep, their processes being gone)
+                ray.cancel(ref, force=True)
+            raise
     finally:
         if started:
             ray.shutdown()
@@ -344,7 +395,8 @@ def run_sweep(specs: Sequence[RunSpec], *, engine: str = "local", workers: int |
 
 def main(args) -> int:
     """Entry point of ``python -m experiments sweep`` (``args`` from the CLI's parser); returns the exit status:
-    0 all runs ok, 1 some failed, 2 a usage error (reported before any run), 130 interrupted.
+    0 all runs ok, 1 some failed, 2 a usage error (reported before any run), 130 interrupted (SIGINT) and
+    143 stopped (SIGTERM); see :mod:`experiments.signals` for what a stopped sweep keeps.
 
     >>> from experiments.cli import main as cli
     >>> cli(["sweep", "escape_time", "--grid", "dtype=float64,float16", "--out", "/tmp/never-written"])
@@ -371,22 +423,42 @@ def main(args) -> int:
         return 2
     print(f"sweep {args.name}: {len(specs)} runs ({len(specs) // args.seeds} settings × {args.seeds} seeds) "
           f"on {args.engine} -> {out}/", file=sys.stderr)
+    meta = {"experiment": args.name, "grid": grid, "seeds": args.seeds, "seed": args.seed, "sets": list(args.sets),
+            "quick": args.quick, "engine": args.engine}
+    from .signals import exit_status, interruptible
     try:
-        rows, counts = run_sweep(specs, engine=args.engine, workers=args.workers, cpus_per_run=args.cpus_per_run,
-                                 gpus_per_run=args.gpus_per_run, log=lambda m: print(m, file=sys.stderr))
+        with interruptible():                         # SIGTERM stops the sweep like Ctrl-C
+            rows, counts = run_sweep(specs, engine=args.engine, workers=args.workers,
+                                     cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
+                                     log=lambda m: print(m, file=sys.stderr))
     except ModuleNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        done = sum(finished(s) is not None for s in specs)
-        print(f"interrupted: {done} of {len(specs)} runs are finished; run the same command with --out {out} "
-              "to resume", file=sys.stderr)
-        return 130
-    paths = write_report(out, rows, list(grid), meta={"experiment": args.name, "grid": grid, "seeds": args.seeds,
-                                                       "seed": args.seed, "sets": list(args.sets),
-                                                       "quick": args.quick, "engine": args.engine})
+    except KeyboardInterrupt as e:
+        return _interrupted(specs, out, list(grid), meta, exit_status(e))
+    paths = write_report(out, rows, list(grid), meta=meta)
     print(f"{args.name}: {counts['ran']} ran, {counts['reused']} reused (finished earlier), "
           f"{counts['failed']} failed")
     print(f"report: {paths['markdown']} (table), {paths['csv']}, plots in {out}/plots/; "
           f"rerun the same command with --out {out} to resume")
     return 1 if counts["failed"] else 0
+
+
+def _interrupted(specs, out: Path, keys: list[str], meta: dict, status: int) -> int:
+    """Report a stopped sweep: finished runs kept and tabled as ``ok``, the rest as ``interrupted``."""
+    from .context import remove_stale_partials
+    from .sweep_report import write_report
+    for s in specs:
+        remove_stale_partials(Path(s.out))            # temporary folders of workers that were stopped or killed
+    rows = []
+    for s in specs:
+        try:
+            metrics = finished(s)
+        except (ConfigError, ValueError, OSError):
+            metrics = None
+        rows.append(_record(s, "ok", metrics) if metrics is not None else _record(s, "interrupted"))
+    done = sum(r["status"] == "ok" for r in rows)
+    paths = write_report(out, rows, keys, meta={**meta, "interrupted": True})
+    print(f"interrupted: {done} of {len(specs)} runs are finished and kept (report: {paths['markdown']}); "
+          f"run the same command with --out {out} to resume", file=sys.stderr)
+    return status
