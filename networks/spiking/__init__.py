@@ -20,8 +20,8 @@ from .targets import TARGETS, activate, brian2cuda_available, check_target, conf
 
 _LAZY = {"RateMirror": ".rate", "RateResult": ".rate", "DSEMParams": ".params", "dsem_params": ".params",
          "SpikingGSEMM": ".spiking", "SpikeResult": ".spiking", "SpikeConfig": ".spiking",
-         "block_diagonal": ".spiking", "SpikingLearner": ".learning", "transition_check": ".learning", "order_agreement": ".decode",
-         "population_overlaps": ".decode", "ContextRateMirror": ".context_rate",
+         "block_diagonal": ".spiking", "SpikingLearner": ".learning", "transition_check": ".learning",
+         "order_agreement": ".decode", "population_overlaps": ".decode", "ContextRateMirror": ".context_rate",
          "ContextRateResult": ".context_rate"}
 
 

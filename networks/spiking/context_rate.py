@@ -13,6 +13,8 @@ Three graded (non-spiking) populations coupled through summed synaptic variables
 The cue is applied as input :math:`I` for ``cue_time`` and as the initial feature state, like
 :meth:`ContextGSEMM.simulate <networks.gsemm.context.ContextGSEMM.simulate>`; the tests check that a network
 learned from a high-order stream replays in Brian2 in the same order as in torch.
+The equation strings come from :mod:`networks.spiking.equations` (``context_features``, ``context_cells``,
+``bottom_up``, ``softmax_feedback``, ``context_transitions``).
 
 Example
 -------
@@ -29,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rate import _check_cue
+from .equations import bottom_up, context_cells, context_features, context_transitions, softmax_feedback
+from .params import _check_cue, _numpy
 from .targets import BrianSim
 
 
@@ -51,16 +54,6 @@ class ContextRateResult:
         """The visited cells, consecutive repeats merged."""
         c = self.cells
         return [int(c[0])] + [int(b) for a, b in zip(c[:-1], c[1:]) if a != b] if len(c) else []
-
-
-def _numpy(x) -> np.ndarray:
-    try:
-        import torch
-        if isinstance(x, torch.Tensor):
-            return x.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    return np.asarray(x, dtype=np.float64)
 
 
 class ContextRateMirror(BrianSim):
@@ -99,44 +92,15 @@ class ContextRateMirror(BrianSim):
     def _objects(self) -> dict:
         b2, N, K = self.b2, self.N, self.K
         net = self.model
-        ctx = "log(eps + q)/beta" if net.drive == "log" else "gamma*q"
-        feat = b2.NeuronGroup(N, """
-            dv/dt = (sqrt_as*U/(Z + 1e-300) - v + I*int(t < t_cue))/T_f : 1
-            U : 1
-            Z : 1
-            I : 1
-            sqrt_as : 1 (shared, constant)
-            t_cue : second (shared, constant)
-            T_f : second (shared, constant)
-            """, method="euler", name="features", order=0)
-        cells = b2.NeuronGroup(K, f"""
-            du/dt = (sqrt_as*a + {ctx} - u)/T_h : 1
-            dd/dt = (ex/(Zc + 1e-300) - d)/T_d : 1
-            ex = exp(beta*(u - u0)) : 1
-            a : 1
-            q : 1
-            Zc : 1
-            sqrt_as : 1 (shared, constant)
-            beta : 1 (shared, constant)
-            gamma : 1 (shared, constant)
-            eps : 1 (shared, constant)
-            u0 : 1 (shared, constant)
-            T_h : second (shared, constant)
-            T_d : second (shared, constant)
-            """, method="euler", name="cells", order=0)
-        f2c = b2.Synapses(feat, cells, "w : 1 (constant)\na_post = w*v_pre : 1 (summed)", name="f2c")
+        f, cell, up, back, trans = (context_features(), context_cells(net.drive), bottom_up(), softmax_feedback(),
+                                    context_transitions())
+        feat = b2.NeuronGroup(N, f.model, method="euler", name="features", order=0)
+        cells = b2.NeuronGroup(K, cell.model, method="euler", name="cells", order=0)
+        f2c = b2.Synapses(feat, cells, up.model, name="f2c")
         f2c.connect(i=np.repeat(np.arange(N), K), j=np.tile(np.arange(K), N))
-        c2f = b2.Synapses(cells, feat, """
-            w : 1 (constant)
-            U_post = w*ex_pre : 1 (summed)
-            Z_post = ex_pre : 1 (summed)
-            """, name="c2f")
+        c2f = b2.Synapses(cells, feat, back.model, name="c2f")
         c2f.connect(i=np.tile(np.arange(K), N), j=np.repeat(np.arange(N), K))
-        c2c = b2.Synapses(cells, cells, """
-            phi : 1 (constant)
-            q_post = phi*d_pre : 1 (summed)
-            Zc_post = ex_pre : 1 (summed)
-            """, name="c2c")
+        c2c = b2.Synapses(cells, cells, trans.model, name="c2c")
         c2c.connect(i=np.repeat(np.arange(K), K), j=np.tile(np.arange(K), K))
         mon_v = b2.StateMonitor(feat, "v", record=True, dt=self.record_every * self.dt_s * b2.second, name="mon_v")
         mon_h = b2.StateMonitor(cells, "u", record=True, dt=self.record_every * self.dt_s * b2.second, name="mon_h")
@@ -154,14 +118,14 @@ class ContextRateMirror(BrianSim):
         return {("features", "v"): xh, ("features", "I"): xh, ("features", "sqrt_as"): sa,
                 ("features", "t_cue"): self.cue_time * sec, ("features", "T_f"): net.T_f * sec,
                 ("cells", "u"): np.zeros(K), ("cells", "d"): np.zeros(K), ("cells", "sqrt_as"): sa,
-                ("cells", "beta"): float(net.beta), ("cells", "gamma"): float(net.gamma), ("cells", "eps"): float(net.eps),
+                ("cells", "beta"): float(net.beta), ("cells", "gamma"): float(net.gamma),
+                ("cells", "eps"): float(net.eps),
                 ("cells", "u0"): sa + (float(net.gamma) if net.drive == "linear" else 0.0),
                 ("cells", "T_h"): net.T_h * sec, ("cells", "T_d"): net.T_d * sec,
                 ("f2c", "w"): w, ("c2f", "w"): w, ("c2c", "phi"): self.phi.T.reshape(-1)}
 
     def _standalone_defaults(self) -> None:
-        for (obj, var), arr in self._values(np.ones(self.N)).items():
-            setattr(self.objects[obj], var, arr)
+        self._assign(self._values(np.ones(self.N)))
 
     def run(self, cue, *, seed: int | None = None) -> ContextRateResult:
         """Simulate from ``v = cue`` (unit-normalised, also the input until ``cue_time``), u = d = 0."""

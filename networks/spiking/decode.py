@@ -1,8 +1,9 @@
 r"""Decoding spike trains into memory sequences, and comparing orders.
 
-Feature population rates in bins of width ``bin`` give the estimate :math:`\hat v_i = 2 n_i/(r_f\,\mathrm{bin}) − 1`
-(features fire at :math:`r_f(1 + v_i)/2`); the overlaps :math:`\hat m_μ = ξ^{(μ)}·\hat v/N` are decoded exactly like the
-torch model (``networks.gsemm.decode``: argmax, runs shorter than ``min_dwell`` bins merged).
+Feature population rates in bins of width ``bin`` give the estimate
+:math:`\hat v_i = 2 n_i/(r_f\,\mathrm{bin}) − 1` (features fire at :math:`r_f(1 + v_i)/2`); the overlaps
+:math:`\hat m_μ = ξ^{(μ)}·\hat v/N` are decoded exactly like the torch model (``networks.gsemm.decode``:
+argmax, runs shorter than ``min_dwell`` bins merged).
 
 >>> order_agreement([0, 1, 2, 0, 1], [0, 1, 2, 0])
 (1.0, 4)

@@ -5,8 +5,8 @@ A sequence x⁽⁰⁾, …, x⁽ᴸ⁻¹⁾ is presented to N Poisson feature ne
 :math:`r_f(1 + x_i)/2`), each item for ``item`` model units, the whole sequence ``epochs`` times with a silent
 gap of ``gap`` units between epochs. A global **learning gate** g(t) (a neuromodulatory "learn now" signal)
 switches plasticity and the hidden layer on while an item is shown, except for the first ``settle`` units after
-each item onset (default 2·τ_x, while the feature traces move to the new item) and in the gaps. Each feature keeps a fast
-presynaptic trace :math:`x_i` (time constant τ_x), :math:`\hat v_i = 2x_i − 1` (E[v̂] = x).
+each item onset (default 2·τ_x, while the feature traces move to the new item) and in the gaps. Each feature
+keeps a fast presynaptic trace :math:`x_i` (time constant τ_x), :math:`\hat v_i = 2x_i − 1` (E[v̂] = x).
 
 **Hidden layer: a sharp soft winner-take-all with novelty recruitment** (P Poisson units, one per memory).
 Each unit k holds a committed flag :math:`c_k` and the dendritic sums :math:`h_k = \sum_i Ξ_{ik}\hat v_i`,
@@ -28,13 +28,17 @@ replay's β) makes the winner-take-all nearly hard during learning; this is the 
   free unit (imprint), η_ξ afterwards.
 * **Φ (STDP-like)** — :math:`ΔΦ_{lk} = η_φ\,(\min(G\,[y^{d}_l − y^{f}_l], 1) − Φ_{lk})`, Φ clipped to
   [0, 1]: the presynaptic **delayed** trace :math:`y^d_l` (time constant T_d; the slow population seen from
-  memory l) minus its fast trace :math:`y^f_l` (τ_fast = T_f/4), times postsynaptic activity — the −∂E/∂Φ = α_c (Ξᵀs)_l σ_h(h)_k
-  term, made contrastive by the fast trace (pre-before-post potentiates, coincident activity does not).
-  With one hidden unit per item, l = k−1 is the most recent predecessor when k fires, so Φ becomes
-  super-diagonal in memory coordinates. The self-transitions Φ_kk are not plastic by default (no autapses,
-  ``self_phi=False``): with a few spikes per item, a unit's own delayed-minus-fast trace is positive whenever
-  two of its spikes are more than ≈ 0.6 T_f apart, which left stray Φ_kk ≈ 0.3–0.6 that made replay dwell on
-  an item and stall.
+  memory l) minus its fast trace :math:`y^f_l` (τ_fast = T_f/4), times postsynaptic activity — the
+  −∂E/∂Φ = α_c (Ξᵀs)_l σ_h(h)_k term, made contrastive by the fast trace (pre-before-post potentiates,
+  coincident activity does not). With one hidden unit per item, l = k−1 is the most recent predecessor when k
+  fires, so Φ becomes super-diagonal in memory coordinates. The self-transitions Φ_kk are not plastic by
+  default (no autapses, ``self_phi=False``): with a few spikes per item, a unit's own delayed-minus-fast trace
+  is positive whenever two of its spikes are more than ≈ 0.6 T_f apart (docs/spiking.md has the measurements).
+
+The equation strings are :func:`~networks.spiking.equations.poisson_features`,
+:func:`~networks.spiking.equations.wta_hidden`, :func:`~networks.spiking.equations.xi_synapses` and
+:func:`~networks.spiking.equations.phi_synapses` with ``learning=True``, built by the same
+:func:`~networks.spiking.spiking.poisson_wta` as the replay network.
 
 The traces are normalised so that a unit firing at its peak rate r_h has y → 1. The learned network is the
 torch DSEM returned by :meth:`SpikingLearner.learn` (same constants as the initial ``model``); replay it with
@@ -56,18 +60,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import dsem_params
+from .params import _numpy, dsem_params
+from .spiking import _spike_result, poisson_wta
 from .targets import BrianSim
 
 
 def _as_items(X, N):
-    try:
-        import torch
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    X = np.asarray(X, dtype=np.float64)
+    X = _numpy(X)
     if X.ndim != 2 or X.shape[1] != N or X.shape[0] < 2:
         raise ValueError(f"X must be (L >= 2, N={N}) items, got {None if X.ndim == 0 else X.shape}")
     if not np.isfinite(X).all():
@@ -81,15 +80,16 @@ class SpikingLearner(BrianSim):
     constants (T_f, T_d; α_s, α_c, β, β_d are kept for the returned network); its Ξ, Φ are the initial weights.
 
     Parameters (times in model units, rates in Hz): ``epochs``; ``item`` (default 2·T_d), ``gap``
-    (default 3·T_d) and ``settle`` (gate off after each onset; default 2·τ_x); ``eta_xi``, ``eta_phi`` per postsynaptic spike; ``phi_gain`` G; ``theta`` novelty
-    threshold θ (a cosine); ``beta_learn`` β_L; ``rank_bias`` δ; ``r_h`` hidden peak rate (default 400 Hz: ≈ 8
-    spikes of the winner per gated item window at the default timing, enough for a reliable presynaptic trace); ``r_f`` feature
-    peak rate; ``self_phi`` whether the diagonal Φ_kk is plastic (default False: fixed at its initial value); ``tau_x`` fast feature trace (default T_f); ``tau_fast`` fast hidden trace y^f (default T_f/4);
-    ``dt`` (default T_f/20); ``time_unit``
+    (default 3·T_d) and ``settle`` (gate off after each onset; default 2·τ_x); ``eta_xi``, ``eta_phi`` per
+    postsynaptic spike; ``phi_gain`` G; ``theta`` novelty threshold θ (a cosine); ``beta_learn`` β_L;
+    ``rank_bias`` δ; ``r_h`` hidden peak rate (default 400 Hz: ≈ 8 spikes of the winner per gated item window at
+    the default timing, enough for a reliable presynaptic trace); ``r_f`` feature peak rate; ``self_phi`` whether
+    the diagonal Φ_kk is plastic (default False: fixed at its initial value); ``tau_x`` fast feature trace
+    (default T_f); ``tau_fast`` fast hidden trace y^f (default T_f/4); ``dt`` (default T_f/20); ``time_unit``
     (default: T_f ↦ 10 ms). After :meth:`learn`: ``committed`` (P,) bool and ``result`` (spikes).
 
-    :math:`ΔΞ_{ik} = η_k(\mathrm{clip}(\hat v_i) − Ξ_{ik})`, :math:`ΔΦ_{lk} = η_φ(\min(G(y^d_l − y^f_l), 1) − Φ_{lk})`
-    on each spike of hidden unit k.
+    :math:`ΔΞ_{ik} = η_k(\mathrm{clip}(\hat v_i) − Ξ_{ik})`,
+    :math:`ΔΦ_{lk} = η_φ(\min(G(y^d_l − y^f_l), 1) − Φ_{lk})` on each spike of hidden unit k.
 
     >>> import torch                                                                     # doctest: +SKIP
     >>> from networks.gsemm import dsem, hadamard_patterns                               # doctest: +SKIP
@@ -104,8 +104,9 @@ class SpikingLearner(BrianSim):
                  settle: float | None = None,
                  eta_xi: float = 0.3, eta_phi: float = 0.3, phi_gain: float = 12.0, theta: float = 0.8,
                  beta_learn: float = 40.0, rank_bias: float = 0.1, r_h: float = 400.0, r_f: float = 400.0,
-                 tau_x: float | None = None, tau_fast: float | None = None, dt: float | None = None, time_unit: float | None = None,
-                 self_phi: bool = False, target: str = "runtime", directory: str | None = None, seed: int = 0, **target_kw):
+                 tau_x: float | None = None, tau_fast: float | None = None, dt: float | None = None,
+                 time_unit: float | None = None, self_phi: bool = False, target: str = "runtime",
+                 directory: str | None = None, seed: int = 0, **target_kw):
         p = dsem_params(model)
         self.params, self._model = p, model
         self.X = _as_items(X, p.N)
@@ -179,79 +180,28 @@ class SpikingLearner(BrianSim):
     # ------------------------------------------------------------------------------------ model
     def _objects(self) -> dict:
         b2, p = self.b2, self.params
-        N, P = p.N, p.P
         rows, gate, step = self.schedule()
         tdt = step * self.time_unit * b2.second
         ns = {"teach": b2.TimedArray(rows, dt=tdt, name="teach"), "gate": b2.TimedArray(gate, dt=tdt, name="gate")}
-        feat = b2.NeuronGroup(N, """
-            dx/dt = -x/tau_x : 1
-            rate_f = r_f*clip((1 + teach(t, i))/2, 0, 1) : Hz
-            r_f : Hz (shared, constant)
-            tau_x : second (shared, constant)
-            """, threshold="rand() < rate_f*dt", reset="x += 1/(r_f*tau_x)", method="exact",
-                              name="features", namespace=ns, order=0)
-        hid = b2.NeuronGroup(P, """
-            hv : 1
-            wn : 1
-            vn : 1
-            c : 1
-            rank : 1 (constant)
-            dys/dt = -ys/T_d : 1
-            dyf/dt = -yf/tau_fast : 1
-            match = hv/sqrt(wn*vn + 1e-9) : 1
-            score = c*match + (1 - c)*(theta - delta*rank) : 1
-            ex = exp(beta_l*(score - 1)) : 1
-            Z : 1 (linked)
-            lam = gate(t)*R_h*ex/Z : Hz
-            theta : 1 (shared, constant)
-            delta : 1 (shared, constant)
-            beta_l : 1 (shared, constant)
-            R_h : Hz (shared, constant)
-            T_d : second (shared, constant)
-            tau_fast : second (shared, constant)
-            """, threshold="rand() < lam*dt", reset="c = 1\nys += 1/(R_h*T_d)\nyf += 1/(R_h*tau_fast)",
-                             method="exact", name="hidden", namespace=ns, order=-10)
-        norm = b2.NeuronGroup(1, "Z : 1", name="norm", order=-5)
-        hid.Z = b2.linked_var(norm, "Z", index=np.zeros(P, dtype=int))
-        self._fi, self._hk = np.repeat(np.arange(N), P), np.tile(np.arange(P), N)
-        f2h = b2.Synapses(feat, hid, """
-            w : 1
-            hv_post = w*(2*x_pre - 1) : 1 (summed)
-            wn_post = w*w : 1 (summed)
-            vn_post = (2*x_pre - 1)**2 : 1 (summed)
-            eta_xi : 1 (shared, constant)
-            """, on_post="w += gate(t)*(eta_xi + (1 - eta_xi)*(1 - c_post))*(clip(2*x_pre - 1, -1, 1) - w)",
-                          name="f2h", namespace=ns)
-        f2h.connect(i=self._fi, j=self._hk)
-        self._hi, self._hj = np.repeat(np.arange(P), P), np.tile(np.arange(P), P)
-        h2h = b2.Synapses(hid, hid, """
-            phi : 1
-            plastic : 1 (constant)
-            eta_phi : 1 (shared, constant)
-            phi_gain : 1 (shared, constant)
-            """, on_post="phi = clip(phi + plastic*eta_phi*gate(t)*(clip(phi_gain*(ys_pre - yf_pre), -inf, 1) - phi), 0, 1)",
-                          name="h2h", namespace=ns)
-        h2h.connect(i=self._hi, j=self._hj)
-        h2n = b2.Synapses(hid, norm, "Z_post = ex_pre : 1 (summed)", name="h2n")
-        h2n.connect(i=np.arange(P), j=np.zeros(P, dtype=int))
-        return {"features": feat, "hidden": hid, "norm": norm, "f2h": f2h, "h2h": h2h, "h2n": h2n,
-                "fmon": b2.SpikeMonitor(feat, name="fmon"), "hmon": b2.SpikeMonitor(hid, name="hmon")}
+        objs, (self._fi, self._hk), (self._hi, self._hj) = poisson_wta(b2, p.N, p.P, learning=True, namespace=ns)
+        return objs
 
     def _values(self, params, committed: np.ndarray) -> dict:
         b2, tu = self.b2, self.time_unit
-        return {("features", "x"): np.full(params.N, 0.5), ("features", "r_f"): self.r_f * b2.Hz, ("features", "tau_x"): self.tau_x * tu * b2.second,
+        return {("features", "x"): np.full(params.N, 0.5), ("features", "r_f"): self.r_f * b2.Hz,
+                ("features", "tau_x"): self.tau_x * tu * b2.second,
                 ("hidden", "c"): committed.astype(float), ("hidden", "rank"): np.arange(params.P, dtype=float),
                 ("hidden", "theta"): self.theta, ("hidden", "delta"): self.rank_bias,
                 ("hidden", "beta_l"): self.beta_learn, ("hidden", "R_h"): self.r_h * b2.Hz,
-                ("hidden", "T_d"): params.T_d * tu * b2.second, ("hidden", "tau_fast"): self.tau_fast * tu * b2.second,
+                ("hidden", "T_d"): params.T_d * tu * b2.second,
+                ("hidden", "tau_fast"): self.tau_fast * tu * b2.second,
                 ("f2h", "w"): params.xi[self._fi, self._hk], ("f2h", "eta_xi"): self.eta_xi,
                 ("h2h", "phi"): params.phi[self._hi, self._hj], ("h2h", "eta_phi"): self.eta_phi,
                 ("h2h", "plastic"): np.where(self._hi == self._hj, float(self.self_phi), 1.0),
                 ("h2h", "phi_gain"): self.phi_gain}
 
     def _standalone_defaults(self) -> None:
-        for (obj, var), arr in self._values(self.params, np.zeros(self.params.P, dtype=bool)).items():
-            setattr(self.objects[obj], var, arr)
+        self._assign(self._values(self.params, np.zeros(self.params.P, dtype=bool)))
 
     # -------------------------------------------------------------------------------------- API
     def learn(self, committed=None):
@@ -260,17 +210,12 @@ class SpikingLearner(BrianSim):
         ``committed`` (P,) bool marks units already holding memories (default: none).
         """
         import torch
-        from .spiking import SpikeResult
         p = self.params
         c0 = np.zeros(p.P, dtype=bool) if committed is None else np.asarray(committed, dtype=bool).reshape(-1)
         if c0.shape != (p.P,):
             raise ValueError(f"committed must have P = {p.P} entries, got {c0.shape}")
         self._execute(self._values(p, c0), None)
-        b2, tu = self.b2, self.time_unit
-        fm, hm = self.objects["fmon"], self.objects["hmon"]
-        self.result = SpikeResult(np.asarray(fm.i).copy(), np.asarray(fm.t / b2.second) / tu,
-                                  np.asarray(hm.i).copy(), np.asarray(hm.t / b2.second) / tu,
-                                  p.N, p.P, 1, self.duration, self.r_f, tu)
+        self.result = _spike_result(self, M=1, r_f=self.r_f)
         self.committed = np.asarray(self.objects["hidden"].c) > 0.5
         xi = np.zeros((p.N, p.P))
         xi[self._fi, self._hk] = np.asarray(self.objects["f2h"].w)

@@ -62,6 +62,39 @@ class DSEMParams:
         return math.sqrt(self.alpha_s)
 
 
+def _numpy(x) -> np.ndarray:
+    """A float64 numpy copy of an array-like or torch tensor (inputs of the mirrors: cues, items, weights)."""
+    try:
+        import torch
+        if isinstance(x, torch.Tensor):
+            return x.detach().cpu().double().numpy()
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        pass
+    return np.asarray(x, dtype=np.float64)
+
+
+def _check_cue(cue, N: int, name: str = "cue") -> np.ndarray:
+    """``cue`` as a finite float64 vector of N values, else ValueError naming ``name``."""
+    cue = _numpy(cue).reshape(-1)
+    if cue.shape != (N,):
+        raise ValueError(f"{name} must have N = {N} values, got shape {cue.shape}")
+    if not np.isfinite(cue).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return cue
+
+
+def _run_params(model, built: DSEMParams) -> DSEMParams:
+    """The parameters for one run: ``built`` when ``model`` is None, else ``model``'s, which must have the same
+    (N, P) as the Brian2 model was built for (new weights and constants are run-time values)."""
+    if model is None:
+        return built
+    params = dsem_params(model)
+    if (params.N, params.P) != (built.N, built.P):
+        raise ValueError(f"model has (N, P) = {(params.N, params.P)}, this Brian2 model was built for "
+                         f"{(built.N, built.P)}")
+    return params
+
+
 def _scalar(name, x) -> float:
     try:
         import torch

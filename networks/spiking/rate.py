@@ -5,12 +5,15 @@ Three groups, all non-spiking (graded) and coupled through summed synaptic varia
 * ``hidden`` (P units): :math:`h_μ = \sqrt{α_s}\sum_i Ξ_{iμ}v_i + α_c\sum_i (ΞΦ)_{iμ} s_i`, and
   :math:`e_μ = \exp(β(h_μ − h_0))` (a constant shift :math:`h_0` that leaves the softmax unchanged);
 * ``features`` (N units): the divisive normalisation of the soft winner-take-all arrives as two summed inputs,
-  :math:`U_i = \sum_μ Ξ_{iμ} e_μ` and :math:`Z_i = \sum_μ e_μ`, so that :math:`U_i/Z_i = (Ξ\,\mathrm{softmax}(βh))_i`;
-  :math:`T_f\dot v_i = \sqrt{α_s}\,U_i/Z_i − v_i`, :math:`T_d\dot s_i = β_d v_i − s_i` (the slow population).
+  :math:`U_i = \sum_μ Ξ_{iμ} e_μ` and :math:`Z_i = \sum_μ e_μ`, so that
+  :math:`U_i/Z_i = (Ξ\,\mathrm{softmax}(βh))_i`; :math:`T_f\dot v_i = \sqrt{α_s}\,U_i/Z_i − v_i`,
+  :math:`T_d\dot s_i = β_d v_i − s_i` (the slow population).
 
 Scheduling makes one Brian2 step equal one explicit-Euler step of ``networks.gsemm.simulate(method="euler")``:
 ``h`` is summed first (hidden group order −10), then ``U, Z`` (feature group order 0), then the Euler update.
 Time is in the model's units; ``time_unit`` (seconds) maps one model unit to Brian2 time.
+The equation strings come from :mod:`networks.spiking.equations` (``dsem_features``, ``dsem_hidden``,
+``dsem_drive``, ``softmax_feedback``).
 
 Example
 -------
@@ -28,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import DSEMParams, dsem_params
+from .equations import dsem_drive, dsem_features, dsem_hidden, softmax_feedback
+from .params import DSEMParams, _check_cue, _run_params, dsem_params
 from .targets import BrianSim
 
 
@@ -50,21 +54,6 @@ class RateResult:
     v: np.ndarray
     s: np.ndarray
     overlaps: np.ndarray
-
-
-def _check_cue(cue, N: int, name: str = "cue") -> np.ndarray:
-    try:
-        import torch
-        if isinstance(cue, torch.Tensor):
-            cue = cue.detach().cpu().double().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    cue = np.asarray(cue, dtype=np.float64).reshape(-1)
-    if cue.shape != (N,):
-        raise ValueError(f"{name} must have N = {N} values, got shape {cue.shape}")
-    if not np.isfinite(cue).all():
-        raise ValueError(f"{name} contains NaN or inf")
-    return cue
 
 
 class RateMirror(BrianSim):
@@ -102,34 +91,12 @@ class RateMirror(BrianSim):
     def _objects(self) -> dict:
         b2, p = self.b2, self.params
         N, P = p.N, p.P
-        feat = b2.NeuronGroup(N, """
-            dv/dt = (sqrt_as*U/Z - v)/T_f : 1
-            ds/dt = (beta_d*v - s)/T_d : 1
-            U : 1
-            Z : 1
-            sqrt_as : 1 (shared, constant)
-            beta_d : 1 (shared, constant)
-            T_f : second (shared, constant)
-            T_d : second (shared, constant)
-            """, method="euler", name="features", order=0)
-        hid = b2.NeuronGroup(P, """
-            h : 1
-            ex = exp(beta*(h - h0)) : 1
-            beta : 1 (shared, constant)
-            h0 : 1 (shared, constant)
-            """, name="hidden", order=-10)
-        f2h = b2.Synapses(feat, hid, """
-            w_v : 1 (constant)
-            w_s : 1 (constant)
-            h_post = sqrt_as_pre*w_v*v_pre + alpha_c*w_s*s_pre : 1 (summed)
-            alpha_c : 1 (shared, constant)
-            """, name="f2h")
+        f, h, drive, back = dsem_features(), dsem_hidden(), dsem_drive(), softmax_feedback()
+        feat = b2.NeuronGroup(N, f.model, method="euler", name="features", order=0)
+        hid = b2.NeuronGroup(P, h.model, name="hidden", order=-10)
+        f2h = b2.Synapses(feat, hid, drive.model, name="f2h")
         f2h.connect(i=np.repeat(np.arange(N), P), j=np.tile(np.arange(P), N))
-        h2f = b2.Synapses(hid, feat, """
-            w : 1 (constant)
-            U_post = w*ex_pre : 1 (summed)
-            Z_post = ex_pre : 1 (summed)
-            """, name="h2f")
+        h2f = b2.Synapses(hid, feat, back.model, name="h2f")
         h2f.connect(i=np.tile(np.arange(P), N), j=np.repeat(np.arange(N), P))
         mon = b2.StateMonitor(feat, ["v", "s"], record=True, dt=self.record_every * self.dt_s * b2.second,
                               name="rate_mon")
@@ -151,19 +118,14 @@ class RateMirror(BrianSim):
                 ("f2h", "alpha_c"): params.alpha_c, ("h2f", "w"): xi.reshape(-1)}
 
     def _standalone_defaults(self) -> None:
-        for (obj, var), arr in self._values(self.params, np.zeros(self.params.N)).items():
-            setattr(self.objects[obj], var, arr)
+        self._assign(self._values(self.params, np.zeros(self.params.N)))
 
     # -------------------------------------------------------------------------------------- run
     def run(self, cue, *, model=None, seed: int | None = None) -> RateResult:
         """Simulate from ``v = cue``, ``s = 0`` (optionally with the weights and constants of another DSEM
         ``model`` of the same N, P); return a :class:`RateResult`."""
-        params = self.params if model is None else dsem_params(model)
-        if (params.N, params.P) != (self.params.N, self.params.P):
-            raise ValueError(f"model has (N, P) = {(params.N, params.P)}, this mirror was built for "
-                             f"{(self.params.N, self.params.P)}")
-        cue = _check_cue(cue, params.N)
-        self._execute(self._values(params, cue), seed)
+        params = _run_params(model, self.params)
+        self._execute(self._values(params, _check_cue(cue, params.N)), seed)
         mon = self.objects["mon"]
         v = np.asarray(mon.v).T.copy()
         s = np.asarray(mon.s).T.copy()

@@ -19,6 +19,10 @@ Populations (time in model units; one unit = ``time_unit`` seconds, by default c
 Decoded from feature population rates (:mod:`networks.spiking.decode`) a stored sequence is replayed in
 the torch model's order.
 
+The groups are built by :func:`poisson_wta` from the strings of :mod:`networks.spiking.equations`
+(``poisson_features``, ``wta_hidden``, ``xi_synapses``, ``phi_synapses``, ``normaliser``), the same builder
+and strings, with ``learning=True``, as :class:`~networks.spiking.learning.SpikingLearner`.
+
 Example
 -------
 >>> import torch
@@ -36,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .decode import population_overlaps
-from .params import DSEMParams, dsem_params
-from .rate import _check_cue
+from .equations import normaliser, phi_synapses, poisson_features, wta_hidden, xi_synapses
+from .params import DSEMParams, _check_cue, _run_params, dsem_params
 from .targets import BrianSim
 
 
@@ -135,8 +139,8 @@ def block_diagonal(models: list):
     """One DSEM whose Ξ, Φ are the block-diagonal stack of several DSEMs with equal constants, so that one
     Brian2 model runs ``len(models)`` independent replays (features and memories concatenated).
 
-    :math:`Ξ = \\mathrm{diag}(Ξ_1, …, Ξ_B)`, :math:`Φ = \\mathrm{diag}(Φ_1, …, Φ_B)`; the softmax of each block
-    must stay separate, so pass the result to :class:`SpikingGSEMM` with ``blocks=len(models)``.
+    :math:`Ξ = \\mathrm{diag}(Ξ_1, …, Ξ_B)`, :math:`Φ = \\mathrm{diag}(Φ_1, …, Φ_B)`; the softmax of each
+    block must stay separate, so pass the result to :class:`SpikingGSEMM` with ``blocks=len(models)``.
 
     >>> import torch
     >>> from networks.gsemm import dsem, cycle
@@ -158,6 +162,65 @@ def block_diagonal(models: list):
     return models[0].replace(xi=xi, phi=phi)
 
 
+def _block_pairs(n_pre: int, n_post: int, blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """All-to-all (pre, post) index pairs within each of ``blocks`` equal blocks, pre-major."""
+    bp, bq = n_pre // blocks, n_post // blocks
+    i = [np.repeat(np.arange(b * bp, (b + 1) * bp), bq) for b in range(blocks)]
+    j = [np.tile(np.arange(b * bq, (b + 1) * bq), bp) for b in range(blocks)]
+    return np.concatenate(i), np.concatenate(j)
+
+
+def poisson_wta(b2, N: int, H: int, *, learning: bool = False, blocks: int = 1, namespace: dict | None = None,
+                record_hidden: bool = True):
+    r"""The Brian2 objects of the spiking DSEM, replay or ``learning``, from the strings of
+    :mod:`networks.spiking.equations`: N Poisson ``features`` and H Poisson ``hidden`` neurons, Ξ synapses
+    ``f2h`` (feature i ↔ hidden k) and Φ synapses ``h2h`` (hidden l → k) all-to-all within each of ``blocks``
+    blocks, one normalising unit per block (``norm``, :math:`Z = \sum_k e_k` through ``h2n``) and spike
+    monitors ``fmon``, ``hmon``. Returns ``(objects, (f2h pre, post), (h2h pre, post))``; the scheduling
+    (hidden order −10, normaliser −5, features 0) is the same for both.
+
+    >>> from networks.spiking import require_brian2, reset_device
+    >>> b2 = require_brian2(); reset_device()
+    >>> objs, (fi, hk), _ = poisson_wta(b2, 4, 6, blocks=2)
+    >>> b2.Network(*objs.values()).run(0 * b2.second, namespace={})
+    >>> sorted(objs), fi.tolist()[:4], hk.tolist()[:4]
+    (['f2h', 'features', 'fmon', 'h2h', 'h2n', 'hidden', 'hmon', 'norm'], [0, 0, 0, 1], [0, 1, 2, 0])
+    """
+    f, h, xi, phi = (poisson_features(teacher=learning), wta_hidden(learning=learning),
+                     xi_synapses(learning=learning), phi_synapses(learning=learning))
+    unit, to_unit = normaliser()
+    block = np.arange(H) // (H // blocks)
+    feat = b2.NeuronGroup(N, f.model, threshold=f.threshold, reset=f.reset, method="exact", name="features",
+                          namespace=namespace, order=0)
+    hid = b2.NeuronGroup(H, h.model, threshold=h.threshold, reset=h.reset, method="exact", name="hidden",
+                         namespace=namespace, order=-10)
+    norm = b2.NeuronGroup(blocks, unit.model, name="norm", order=-5)
+    hid.Z = b2.linked_var(norm, "Z", index=block)
+    fi, hk = _block_pairs(N, H, blocks)
+    f2h = b2.Synapses(feat, hid, xi.model, on_post=xi.on_post, name="f2h", namespace=namespace)
+    f2h.connect(i=fi, j=hk)
+    hi, hj = _block_pairs(H, H, blocks)
+    h2h = b2.Synapses(hid, hid, phi.model, on_post=phi.on_post, name="h2h", namespace=namespace)
+    h2h.connect(i=hi, j=hj)
+    h2n = b2.Synapses(hid, norm, to_unit.model, name="h2n")
+    h2n.connect(i=np.arange(H), j=block)
+    objs = {"features": feat, "hidden": hid, "norm": norm, "f2h": f2h, "h2h": h2h, "h2n": h2n,
+            "fmon": b2.SpikeMonitor(feat, name="fmon")}
+    if record_hidden:
+        objs["hmon"] = b2.SpikeMonitor(hid, name="hmon")
+    return objs, (fi, hk), (hi, hj)
+
+
+def _spike_result(sim: BrianSim, *, M: int, r_f: float) -> SpikeResult:
+    """The :class:`SpikeResult` of the latest run of a :func:`poisson_wta` model (``sim`` has ``params``,
+    ``duration`` and ``time_unit``; without ``hmon``, no hidden spikes)."""
+    b2, tu, objs = sim.b2, sim.time_unit, sim.objects
+    trains = [(np.asarray(objs[m].i).copy(), np.asarray(objs[m].t / b2.second) / tu) if m in objs
+              else (np.zeros(0, dtype=int), np.zeros(0)) for m in ("fmon", "hmon")]
+    (fi, ft), (hi, ht) = trains
+    return SpikeResult(fi, ft, hi, ht, sim.params.N, sim.params.P, M, sim.duration, r_f, tu)
+
+
 class SpikingGSEMM(BrianSim):
     r"""The spiking DSEM of the module docstring, from a torch DSEM ``model``.
 
@@ -173,8 +236,6 @@ class SpikingGSEMM(BrianSim):
     >>> sim.run(xi[:, 0]).feature_i.size > 0                                       # doctest: +SKIP
     True
     """
-
-    plastic = False
 
     def __init__(self, model, *, duration: float, config: SpikeConfig = SpikeConfig(), target: str = "runtime",
                  directory: str | None = None, seed: int = 0, blocks: int = 1, record_hidden: bool = True,
@@ -201,118 +262,17 @@ class SpikingGSEMM(BrianSim):
                          duration_s=duration * self.time_unit, seed=seed, **target_kw)
 
     # ------------------------------------------------------------------------------------ model
-    def _feature_eqs(self) -> str:
-        return """
-            du/dt = -u/T_f : 1
-            dx/dt = -x/tau_x : 1
-            dy/dt = -y/T_d : 1
-            rate_f = r_f*clip((1 + u)/2, 0, 1) : Hz
-            """
-
-    def _hidden_extra(self) -> str:
-        return ""
-
-    def _adapt_term(self) -> str:
-        return ""
-
     def _objects(self) -> dict:
-        b2, p, c = self.b2, self.params, self.config
-        N, P, M, B = p.N, p.P, c.M, self.blocks
-        Hn = P * M
-        consts = """
-            r_f : Hz (shared, constant)
-            T_f : second (shared, constant)
-            T_d : second (shared, constant)
-            tau_x : second (shared, constant)
-            """
-        feat = b2.NeuronGroup(N, self._feature_eqs() + consts,
-                              threshold="rand() < rate_f*dt",
-                              reset="x += 1/(r_f*tau_x)\ny += 1/(r_f*T_d)",
-                              method="exact", name="features", order=0)
-        hid = b2.NeuronGroup(Hn, """
-            hv : 1
-            q : 1
-            C : 1
-            hin = sqrt_as*hv + alpha_c*C{adapt} : 1
-            ex = exp(beta*(hin - h0)) : 1
-            Z : 1 (linked)
-            lam = R_h*ex/Z : Hz
-            blk : integer (constant)
-            sqrt_as : 1 (shared, constant)
-            alpha_c : 1 (shared, constant)
-            beta : 1 (shared, constant)
-            h0 : 1 (shared, constant)
-            R_h : Hz (shared, constant)
-            """.format(adapt=self._adapt_term()) + self._hidden_extra(), threshold="rand() < lam*dt", reset=self._hidden_reset(),
-                              method="exact", name="hidden", order=-10)
-        norm = b2.NeuronGroup(B, "Z : 1", name="norm", order=-5)
-        hid.Z = b2.linked_var(norm, "Z", index=np.arange(Hn) // (Hn // B))
-        hid.blk = np.arange(Hn) // (Hn // B)
-        # Ξ: feature i <-> hidden neuron k (memory k // M), only within a block
-        nb, pb = N // B, Hn // B
-        ii, kk = [], []
-        for b in range(B):
-            fi, hk = np.arange(b * nb, (b + 1) * nb), np.arange(b * pb, (b + 1) * pb)
-            ii.append(np.repeat(fi, pb))
-            kk.append(np.tile(hk, nb))
-        self._fi, self._hk = np.concatenate(ii), np.concatenate(kk)
-        f2h = b2.Synapses(feat, hid, """
-            w : 1
-            hv_post = w*(2*x_pre - 1) : 1 (summed)
-            q_post = w*beta_d*(2*y_pre - 1) : 1 (summed)
-            beta_d : 1 (shared, constant)
-            """ + self._xi_extra(), on_post=self._xi_on_post(), name="f2h")
-        f2h.connect(i=self._fi, j=self._hk)
-        # Φ between hidden neurons of the same block
-        hi, hj = [], []
-        for b in range(B):
-            hk = np.arange(b * pb, (b + 1) * pb)
-            hi.append(np.repeat(hk, pb))
-            hj.append(np.tile(hk, pb))
-        self._hi, self._hj = np.concatenate(hi), np.concatenate(hj)
-        h2h = b2.Synapses(hid, hid, """
-            phi : 1
-            C_post = phi*q_pre : 1 (summed)
-            """ + self._phi_extra(), on_post=self._phi_on_post(), name="h2h")
-        h2h.connect(i=self._hi, j=self._hj)
-        h2n = b2.Synapses(hid, norm, "Z_post = ex_pre : 1 (summed)", name="h2n")
-        h2n.connect(i=np.arange(Hn), j=np.arange(Hn) // pb)
-        objs = {"features": feat, "hidden": hid, "norm": norm, "f2h": f2h, "h2h": h2h, "h2n": h2n,
-                "fmon": b2.SpikeMonitor(feat, name="fmon")}
-        if self.record_hidden:
-            objs["hmon"] = b2.SpikeMonitor(hid, name="hmon")
-        objs.update(self._extra_objects())
+        p, c = self.params, self.config
+        objs, (self._fi, self._hk), (self._hi, self._hj) = poisson_wta(
+            self.b2, p.N, p.P * c.M, blocks=self.blocks, record_hidden=self.record_hidden)
         return objs
-
-    # hooks for the learning subclass
-    def _hidden_reset(self) -> str | None:
-        return None
-
-    def _xi_extra(self) -> str:
-        return "sqrt_as_f : 1 (shared, constant)\n"
-
-    def _xi_on_post(self) -> str:
-        return "u_pre += sqrt_as_f*w/(R_h_post*T_f_pre)"
-
-    def _phi_extra(self) -> str:
-        return ""
-
-    def _phi_on_post(self) -> str | None:
-        return None
-
-    def _extra_objects(self) -> dict:
-        return {}
-
-    def _weights(self, params: DSEMParams) -> tuple[np.ndarray, np.ndarray]:
-        M = self.config.M
-        w = params.xi[self._fi, self._hk // M]
-        phi = params.phi[self._hi // M, self._hj // M] / M
-        return w, phi
 
     def _values(self, params: DSEMParams, cue: np.ndarray) -> dict:
         b2, c = self.b2, self.config
-        tu = self.time_unit
-        w, phi = self._weights(params)
+        tu, M = self.time_unit, c.M
+        w = params.xi[self._fi, self._hk // M]                    # synapse (i, k): Ξ of neuron k's memory
+        phi = params.phi[self._hi // M, self._hj // M] / M        # Φ spread over the M × M copy pairs
         tau_x = (c.tau_x if c.tau_x is not None else params.T_f) * tu
         h0 = params.alpha_s * float((params.xi ** 2).sum(0).max()) if params.xi.size else 0.0
         return {("features", "u"): cue, ("features", "x"): np.clip((1 + cue) / 2, 0, 1),
@@ -325,28 +285,11 @@ class SpikingGSEMM(BrianSim):
                 ("h2h", "phi"): phi}
 
     def _standalone_defaults(self) -> None:
-        for (obj, var), arr in self._values(self.params, np.zeros(self.params.N)).items():
-            setattr(self.objects[obj], var, arr)
+        self._assign(self._values(self.params, np.zeros(self.params.N)))
 
     # -------------------------------------------------------------------------------------- run
     def run(self, cue, *, model=None, seed: int | None = None) -> SpikeResult:
         """Replay from the cue (features start at ``u = cue``, slow traces at ŝ = 0)."""
-        params = self.params if model is None else dsem_params(model)
-        if (params.N, params.P) != (self.params.N, self.params.P):
-            raise ValueError(f"model has (N, P) = {(params.N, params.P)}, this network was built for "
-                             f"{(self.params.N, self.params.P)}")
-        cue = _check_cue(cue, params.N)
-        self._execute(self._values(params, cue), seed)
-        return self._result()
-
-    def _result(self) -> SpikeResult:
-        b2, tu = self.b2, self.time_unit
-        fm = self.objects["fmon"]
-        fi, ft = np.asarray(fm.i).copy(), np.asarray(fm.t / b2.second) / tu
-        if self.record_hidden:
-            hm = self.objects["hmon"]
-            hi, ht = np.asarray(hm.i).copy(), np.asarray(hm.t / b2.second) / tu
-        else:
-            hi, ht = np.zeros(0, dtype=int), np.zeros(0)
-        return SpikeResult(fi, ft, hi, ht, self.params.N, self.params.P, self.config.M, self.duration,
-                           self.config.r_f, tu)
+        params = _run_params(model, self.params)
+        self._execute(self._values(params, _check_cue(cue, params.N)), seed)
+        return _spike_result(self, M=self.config.M, r_f=self.config.r_f)

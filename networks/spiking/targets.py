@@ -169,9 +169,11 @@ def _contiguous(x):
 class BrianSim:
     """Base of the mirrors: one Brian2 ``Network`` on one target, built once, run many times.
 
-    Subclasses implement ``_objects()`` (returning the Brian2 objects) and ``_initial_values(**kw)``
-    (``{variable_owner_attr: array}`` for a run). ``run(...)`` sets those values (runtime: after
-    ``Network.restore()``; standalone: through ``run_args``) and simulates ``duration``.
+    Subclasses implement ``_objects()`` (the Brian2 objects by name, groups built from the strings of
+    :mod:`networks.spiking.equations`), ``_values(...)`` (``{(object name, variable): value}`` for one run) and
+    ``_standalone_defaults()`` (``self._assign(self._values(<placeholder input>))``). ``_execute(values, seed)``
+    sets those values (runtime: after ``Network.restore()``; standalone: through ``run_args``) and simulates
+    ``duration``.
     ``build_seconds`` is the time to create (and for standalone: generate and compile) the model;
     ``last_run_seconds`` the wall time of the latest run.
     """
@@ -215,6 +217,11 @@ class BrianSim:
     def _standalone_defaults(self) -> None:
         """Assign default values before the recorded run (run_args replace them later)."""
 
+    def _assign(self, values: dict) -> None:
+        """Set ``{(object name, variable): value}`` on the Brian2 objects."""
+        for (obj, var), arr in values.items():
+            setattr(self.objects[obj], var, arr)
+
     def _values(self, **kw) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -224,8 +231,7 @@ class BrianSim:
         if self.target == "runtime":
             self.net.restore("initial")
             b2.seed(self.seed if seed is None else int(seed))
-            for (obj, var), arr in values.items():
-                setattr(self.objects[obj], var, arr)
+            self._assign(values)
             self.net.run(self.duration_s * b2.second, namespace={})
         else:
             if not self.compiled:
