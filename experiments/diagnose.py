@@ -1,6 +1,8 @@
 """``python -m experiments diagnose``: versions, usable backends, a smoke test of each, one verdict per backend.
 
-Backends: torch CPU, torch CUDA, the GSEMM native C backend, the fused Triton kernel (interpreter on a CPU,
+First the table of :mod:`networks.backends`: for each network family (gsemm, aussm, waves), each backend its
+``backend=`` accepts, whether it is available on this machine and why (:func:`backend_table`). Then the
+smoke tests. Backends: torch CPU, torch CUDA, the GSEMM native C backend, the fused Triton kernel (interpreter on a CPU,
 compiled on a GPU) and the Brian2 targets ``runtime``, ``cpp_standalone`` and ``cuda_standalone``. Each
 smoke test is a tiny computation checked against a reference (the dense torch path, or the analytic
 solution of a leaky integrator for Brian2); Triton and Brian2 run in a subprocess so that
@@ -74,6 +76,32 @@ def versions() -> dict[str, str]:
             "Ray": ver("ray"), "platform": platform.platform()}
 
 
+def backend_table() -> list[tuple[str, str, bool, str]]:
+    """``(family, backend, available, reason)`` for every backend of every family, from the same table the
+    libraries resolve ``backend=`` with (:func:`networks.backends.table`); never raises.
+
+    >>> rows = backend_table()
+    >>> ("gsemm", "dense", True) in [r[:3] for r in rows] and {r[0] for r in rows} == {"gsemm", "aussm", "waves"}
+    True
+    """
+    import importlib
+    from networks import backends
+    rows = []
+    for mod in backends.FAMILY_MODULES:
+        try:
+            importlib.import_module(mod)
+        except Exception as e:
+            rows.append((mod, "-", False, f"{type(e).__name__}: {e}"))
+    for name, fam in backends.FAMILIES.items():
+        for b in fam.backends[1:]:
+            try:
+                ok, why = fam.availability(b)
+            except Exception as e:
+                ok, why = False, f"{type(e).__name__}: {e}"
+            rows.append((name, b, bool(ok), " ".join(str(why).split())))
+    return rows
+
+
 def _tiny_dsem(device="cpu", dtype=None):
     import torch
     from networks.gsemm import cycle, dsem, random_patterns
@@ -138,10 +166,10 @@ _TRITON = textwrap.dedent("""
 
 
 def _triton() -> str:
-    try:
-        import triton  # noqa: F401
-    except ImportError as e:
-        raise Unavailable(f"triton is not installed ({e}); pip install -e '.[kernels]'") from None
+    from networks.gsemm.fused import triton_available
+    ok, why = triton_available()
+    if not ok:
+        raise Unavailable(f"{why}; pip install -e '.[kernels]'")
     import torch
     env = None if torch.cuda.is_available() else {**os.environ, "TRITON_INTERPRET": "1"}
     return _subprocess(_TRITON, env=env)
@@ -239,6 +267,9 @@ def main(backends: list[str] | None = None) -> int:
     """
     for k, v in versions().items():
         print(f"{k:<18} {v}")
+    print("\nbackend= choices by family (available here?, reason):")
+    for fam, b, ok, why in backend_table():
+        print(f"{fam:<7}{b:<11}{'yes' if ok else 'no':<5}{why}")
     print("\nverdicts (smoke test of each backend):")
     verdicts = []
     for name in backends or list(BACKENDS):

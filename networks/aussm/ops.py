@@ -13,10 +13,13 @@ Backends (``backend=``):
   O(B·L·D·N));
 * ``"triton"`` -- the fused kernel (:mod:`networks.aussm.triton_scan`) on CUDA tensors, or on CPU
   tensors when ``TRITON_INTERPRET=1`` was set before Triton was imported (slow; for tests);
-* ``"auto"`` -- ``"triton"`` for CUDA tensors, ``"torch"`` otherwise.
+* ``"auto"`` -- ``"triton"`` for CUDA tensors when the kernel imports, ``"torch"`` otherwise (the
+  choice and the reason are recorded, see :func:`resolve_backend`; no warning).
 
-An explicitly requested backend that cannot run raises ``RuntimeError`` carrying the original
-cause; nothing falls back silently. The Triton path is registered as ``seqplastic::aussm_scan_fwd``
+An explicitly requested backend that cannot run raises :class:`~networks.backends.BackendError` (a
+``RuntimeError``) carrying the original cause; nothing falls back silently. Availability and per-call
+eligibility are :func:`triton_available` and :func:`why_not_triton`, in the vocabulary of
+:mod:`networks.backends`. The Triton path is registered as ``seqplastic::aussm_scan_fwd``
 and ``seqplastic::aussm_scan_bwd`` custom ops with fake (meta) implementations, so it traces under
 ``torch.compile``. ``precision="fast"`` uses a 3×TF32 phase projection and hardware sin/cos after range
 reduction; ``"precise"`` uses an IEEE fp32 projection and libdevice sin/cos; ``"tf32"`` (single TF32
@@ -38,13 +41,12 @@ Example
 from __future__ import annotations
 
 import math
-import os
-import warnings
 from typing import Optional
 
 import torch
 from torch import Tensor
 
+from ..backends import Availability, Choice, Family, why_not_device
 from . import reference
 
 BACKENDS = ("auto", "torch", "triton")
@@ -64,21 +66,37 @@ def _triton_module():
                            f"backend='torch'") from e
 
 
-def triton_available() -> bool:
-    """True when the fused Triton kernel module imports (it may still need a CUDA device).
+def triton_available() -> Availability:
+    """Whether the fused Triton kernel module imports here: ``Availability(ok, reason)``, true exactly when
+    it does (it may still need a CUDA device: :func:`why_not_triton`).
 
-    >>> isinstance(triton_available(), bool)   # False without triton; backend="auto" then uses torch
+    >>> ok, why = triton_available()     # ok is False without triton; backend="auto" then uses torch
+    >>> isinstance(ok, bool) and isinstance(why, str)
     True
     """
     try:
-        _triton_module()
-        return True
+        ts = _triton_module()
     except RuntimeError:
-        return False
+        e = _TRITON_IMPORT_ERROR
+        return Availability(False, f"the Triton kernel is unavailable ({type(e).__name__}: {e}); install triton "
+                                   "(`pip install triton`) or pass backend='torch'")
+    return Availability(True, f"triton {ts.triton.__version__}")
 
 
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "on", "yes")
+def why_not_triton(device: torch.device) -> str | None:
+    """``None`` when the fused kernel can run on tensors on ``device`` (CUDA, or the CPU under
+    ``TRITON_INTERPRET=1`` set before Triton was imported), else the reason.
+
+    >>> why_not_triton(torch.device("cuda")) is None
+    True
+    """
+    why = why_not_device(device, "the fused AUSSM kernel")
+    return None if why is None else why + "; or use backend='torch'"
+
+
+#: the aussm backends for :mod:`networks.backends`: ``"auto"`` tries triton (CUDA only), then torch
+FAMILY = Family("aussm", BACKENDS, order=("triton", "torch"), available={"triton": triton_available},
+                hints={"cuda": " (there is no CUDA C++ backend; the fused GPU kernel is backend='triton')"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,33 +218,22 @@ def _check(name: str, t: Tensor, shape: tuple, *, complex_: bool = False, finite
         raise ValueError(f"{name} contains NaN or inf")
 
 
-def resolve_backend(backend: str, device: torch.device) -> str:
-    """Map ``backend`` to ``"torch"`` or ``"triton"`` for tensors on ``device`` (raises on bad names).
+def resolve_backend(backend: str, device: torch.device) -> Choice:
+    """Map ``backend`` to ``"torch"`` or ``"triton"`` for tensors on ``device``
+    (:meth:`networks.backends.Family.resolve`: an unknown name raises ValueError, an explicit backend that
+    cannot run raises :class:`~networks.backends.BackendError` with the cause, ``"auto"`` picks triton on
+    CUDA when it imports, else torch, and records why in the returned :class:`~networks.backends.Choice`).
 
     Example
     -------
     >>> resolve_backend("auto", torch.device("cpu"))
     'torch'
+    >>> resolve_backend("auto", torch.device("cpu")).skipped[0][0]
+    'triton'
     """
-    if backend not in BACKENDS:
-        hint = " (there is no CUDA C++ backend; the fused GPU kernel is backend='triton')" if backend == "cuda" else ""
-        raise ValueError(f"backend={backend!r} is not one of {list(BACKENDS)}{hint}")
-    if backend == "torch":
-        return "torch"
-    if backend == "auto":
-        if device.type != "cuda":
-            return "torch"
-        try:
-            _triton_module()
-        except RuntimeError as e:
-            warnings.warn(f"backend='auto' on CUDA uses the slow torch oracle: {e}", RuntimeWarning, stacklevel=3)
-            return "torch"
-        return "triton"
-    _triton_module()
-    if device.type != "cuda" and not _interpreting():
-        raise RuntimeError(f"backend='triton' needs CUDA tensors (got device {device}); set TRITON_INTERPRET=1 "
-                           "before importing triton to run the kernel on the CPU interpreter, or use backend='torch'")
-    return "triton"
+    return FAMILY.resolve(backend, {"triton": lambda: why_not_triton(device)},
+                          auto_only={"triton": None if device.type == "cuda" else "'auto' runs the fused kernel on "
+                                     "CUDA tensors only (the interpreter is for tests)"})
 
 
 def aussm_scan(u: Tensor, delta: Tensor, W_A: Tensor, b_A: Tensor, B: Tensor, C: Tensor, D: Tensor,
@@ -324,4 +331,4 @@ def _torch_path(u, delta, W_A, b_A, B, C, D, z, h0, cu_seqlens):
     return torch.cat(ys, 1), torch.cat(hs, 0)
 
 
-__all__ = ["aussm_scan", "resolve_backend", "triton_available", "BACKENDS"]
+__all__ = ["aussm_scan", "resolve_backend", "triton_available", "why_not_triton", "BACKENDS"]

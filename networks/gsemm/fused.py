@@ -5,34 +5,53 @@ softmax hidden, ``T_h = 0``), shared weights, no input current, methods ``euler`
 ``overlaps`` only, and ``steps`` a multiple of ``record_every``; anything else raises a ValueError
 naming the reason (an explicit request never falls back silently). On a CUDA device it compiles the
 kernel; on a CPU it runs only under ``TRITON_INTERPRET=1`` (how the tests check it without a GPU).
+In the vocabulary of :mod:`networks.backends`: :func:`triton_available` (this machine) and
+:func:`why_not_triton` (this call).
 
->>> fused_unsupported_reason.__name__
-'fused_unsupported_reason'
+>>> triton_available().ok in (True, False)
+True
 """
 from __future__ import annotations
 
-import os
+import importlib
 
 import torch
 from torch import Tensor
 
-from .kernels import subspace_eligible
+from ..backends import Availability, BackendError, why_not_device
+from .kernels import why_not_subspace
 from .lagrangians import LogSumExp
 from .model import GSEMM, State
 
 
-def fused_unsupported_reason(model: GSEMM, state: State, steps: int, method: str, record_every: int,
-                             record, inputs) -> str | None:
-    """``None`` when the fused kernel applies, else why not (a sentence, used in the ValueError of
-    ``backend="triton"``).
+def triton_available() -> Availability:
+    """Whether the fused kernel module (:mod:`networks.gsemm.triton_subspace`) imports here:
+    ``Availability(ok, reason)`` (it still needs a CUDA device, or the interpreter, per call).
+
+    >>> ok, why = triton_available()
+    >>> isinstance(ok, bool) and isinstance(why, str)
+    True
+    """
+    try:
+        importlib.import_module("networks.gsemm.triton_subspace")
+    except Exception as e:  # ImportError, or Triton failing to initialise
+        return Availability(False, f"the fused kernel does not import ({type(e).__name__}: {e}); pip install triton")
+    import triton
+    return Availability(True, f"triton {triton.__version__}")
+
+
+def why_not_triton(model: GSEMM, state: State, steps: int, method: str, record_every: int,
+                   record, inputs) -> str | None:
+    """``None`` when the fused kernel applies to this call, else why not (a sentence, used in the error of
+    ``backend="triton"``). Whether Triton imports at all is :func:`triton_available`.
 
     >>> import torch
     >>> from networks.gsemm import cycle, dsem
     >>> net = dsem(torch.eye(4, 2, dtype=torch.float64), cycle(2, dtype=torch.float64))
-    >>> fused_unsupported_reason(net, net.init_state(torch.ones(4)), 10, "rk4", 1, ("overlaps",), None)
+    >>> why_not_triton(net, net.init_state(torch.ones(4)), 10, "rk4", 1, ("overlaps",), None)
     "method='rk4': the fused kernel implements euler and split"
     """
-    why = subspace_eligible(model, inputs)
+    why = why_not_subspace(model, inputs)
     if why:
         return why
     if not isinstance(model.hidden, LogSumExp):
@@ -48,13 +67,7 @@ def fused_unsupported_reason(model: GSEMM, state: State, steps: int, method: str
     v = state.v
     if v.dtype != torch.float32:
         return "the fused kernel runs float32"
-    if not v.is_cuda and os.environ.get("TRITON_INTERPRET") != "1":
-        return "the fused kernel needs a CUDA device (or TRITON_INTERPRET=1 for a CPU check)"
-    try:
-        import triton  # noqa: F401
-    except ImportError as e:
-        return f"triton is not installed ({e}); pip install triton"
-    return None
+    return why_not_device(v.device, "the fused kernel")
 
 
 def _per_stream(x, B, like: Tensor) -> Tensor:
@@ -72,9 +85,12 @@ def simulate_fused(model: GSEMM, state: State, *, steps: int, dt: float, method:
     relative error per product, which a sequence's transition timing amplifies: see docs/benchmarks.md).
     """
     from .integrate import Trajectory
-    why = fused_unsupported_reason(model, state, steps, method, record_every, record, inputs)
+    why = why_not_triton(model, state, steps, method, record_every, record, inputs)
+    if why is None:
+        ok, detail = triton_available()
+        why = None if ok else detail
     if why:
-        raise ValueError(f"backend='triton' does not apply: {why}")
+        raise BackendError(f"backend='triton' does not apply: {why}")
     if precision not in ("ieee", "tf32", "tf32x3"):
         raise ValueError(f"precision must be 'tf32x3', 'ieee' or 'tf32', got {precision!r}")
     if not state.v.is_cuda:

@@ -12,7 +12,8 @@ Methods (``method=``):
 coordinates of :class:`~networks.gsemm.kernels.Subspace` (identity features, shared weights, no input);
 ``"native"`` is a compiled C loop for the CPU; ``"triton"`` one fused GPU kernel for DSEM-type models;
 ``"auto"`` picks native on the CPU, the fused kernel on CUDA when it applies, else ``subspace`` or
-``dense``. The backend used is stored in the returned :class:`Trajectory`.
+``dense`` (:func:`resolve_backend`, the policy of :mod:`networks.backends`). The backend used, and
+with ``"auto"`` why each earlier candidate was passed over, are stored in the returned :class:`Trajectory`.
 
 Memory grows with what is recorded (every ``record_every`` steps, the chosen ``record`` signals),
 never with the full trajectory unless asked.
@@ -35,13 +36,29 @@ from typing import Iterable, Optional
 import torch
 from torch import Tensor
 
-from .kernels import SIGNALS, Dense, Subspace, subspace_eligible
+from ..backends import Availability, Choice, Family
+from .kernels import SIGNALS, Dense, Subspace, why_not_subspace
 from .model import GSEMM, State
 
 #: the integration methods of :func:`simulate` (see the module docstring for their equations)
 METHODS = ("euler", "rk4", "split")
 #: the ``backend=`` choices of :func:`simulate`
 BACKENDS = ("auto", "dense", "subspace", "native", "triton")
+
+
+def _native_available() -> Availability:
+    from .native import native_available
+    return native_available()
+
+
+def _triton_available() -> Availability:
+    from .fused import triton_available
+    return triton_available()
+
+
+#: the gsemm backends for :mod:`networks.backends`: ``"auto"`` tries native, triton, subspace, dense in turn
+FAMILY = Family("gsemm", BACKENDS, order=("native", "triton", "subspace", "dense"),
+                available={"native": _native_available, "triton": _triton_available})
 
 
 @dataclass
@@ -51,7 +68,8 @@ class Trajectory:
 
     A recorded signal is an attribute (``traj.overlaps``, ``traj.energy``, …; the names of
     ``simulate(record=...)``); asking for one that was not recorded raises AttributeError saying how
-    to record it. ``method`` and ``backend`` say how it was computed.
+    to record it. ``method`` and ``backend`` say how it was computed; ``skipped`` holds the
+    ``(backend, reason)`` pairs that ``backend="auto"`` passed over before choosing ``backend``.
 
     >>> import torch
     >>> tr = Trajectory(t=torch.arange(3.0), signals={"overlaps": torch.zeros(3, 1, 2)})
@@ -67,6 +85,7 @@ class Trajectory:
     backend: str = "dense"
     dt: float = 0.01
     record_every: int = 1
+    skipped: tuple = ()
 
     def __getattr__(self, name):
         sig = self.__dict__.get("signals", {})
@@ -151,17 +170,36 @@ def _progress_bar(progress, total):
     return tqdm(total=total, desc=progress if isinstance(progress, str) else "simulate", leave=False)
 
 
-def choose_backend(model: GSEMM, v: Tensor, inputs) -> str:
-    """The policy of ``backend="auto"``: the compiled ``native`` loop on the CPU when it builds and
-    supports the model; else ``subspace`` when it applies and is worth it (on CUDA, or N ≥ 4(P + 2));
-    else ``dense``. All three agree to float rounding (tested)."""
-    if v.device.type == "cpu" and v.dtype in (torch.float32, torch.float64):
-        from .native import native_available, native_supports
-        if native_supports(model) is None and native_available()[0]:
-            return "native"
-    if subspace_eligible(model, inputs) is None and (v.is_cuda or model.N >= 4 * (model.P + 2)):
-        return "subspace"
-    return "dense"
+def resolve_backend(backend: str, model: GSEMM, state: State, steps: int = 1, method: str = "rk4",
+                    record_every: int = 1, record: Iterable[str] = ("overlaps",), inputs=None) -> Choice:
+    """The backend :func:`simulate` runs for these arguments (:meth:`networks.backends.Family.resolve`).
+
+    ``"auto"`` takes the first usable of: the compiled ``native`` loop (CPU, supported Lagrangians, it
+    builds); the fused ``triton`` kernel (CUDA only, when it applies); ``subspace`` when it applies and is
+    worth it (on CUDA, or N ≥ 4(P + 2)); else ``dense``. All agree to float rounding (tested). An explicit
+    name that cannot run raises :class:`~networks.backends.BackendError` with the cause.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, lisem
+    >>> net = lisem(torch.eye(4, 2, dtype=torch.float64), cycle(2, dtype=torch.float64))
+    >>> resolve_backend("subspace", net, net.init_state(torch.ones(4)))
+    Traceback (most recent call last):
+    ...
+    networks.backends.BackendError: backend='subspace' does not apply: the feature layer is nonlinear ...)
+    """
+    from .fused import why_not_triton
+    from .native import why_not_native
+    v = state.v
+    record = tuple(record)
+    return FAMILY.resolve(backend, {
+        "native": lambda: why_not_native(model),
+        "triton": lambda: why_not_triton(model, state, steps, method, record_every, record, inputs),
+        "subspace": lambda: why_not_subspace(model, inputs),
+    }, auto_only={
+        "triton": None if v.is_cuda else "'auto' runs the fused kernel on CUDA only (the interpreter is for tests)",
+        "subspace": None if v.is_cuda or model.N >= 4 * (model.P + 2) else
+        f"reduced coordinates pay off on the CPU only for N >= 4(P + 2) = {4 * (model.P + 2)} (N = {model.N})",
+    })
 
 
 def _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs, progress):
@@ -273,23 +311,18 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     if not (torch.isfinite(v).all() and torch.isfinite(s).all()):
         raise ValueError("state contains NaN or inf")
 
-    if backend == "auto":
-        backend = choose_backend(model, v, inputs)
-        if backend == "subspace" and v.is_cuda:
-            from .fused import fused_unsupported_reason
-            if fused_unsupported_reason(model, state, steps, method, record_every, record, inputs) is None:
-                backend = "triton"
-    if backend == "triton":  # one fused kernel launch for the whole run (networks/gsemm/fused.py)
-        from .fused import simulate_fused
-        return simulate_fused(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
-                              record=record, inputs=inputs)
-    if backend == "native":  # compiled C loop (networks/gsemm/native.py); raises if it cannot be built
-        return _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs, progress)
-    why = subspace_eligible(model, inputs)
-    if backend == "subspace" and why:
-        raise ValueError(f"backend='subspace' was requested but does not apply: {why}; use backend='dense'")
-    use_sub = backend == "subspace"
-    k = Subspace(model, v, s) if use_sub else Dense(model)
+    choice = resolve_backend(backend, model, state, steps, method, record_every, record, inputs)
+    if choice in ("triton", "native"):
+        if choice == "triton":  # one fused kernel launch for the whole run (networks/gsemm/fused.py)
+            from .fused import simulate_fused
+            final, traj = simulate_fused(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
+                                         record=record, inputs=inputs)
+        else:  # compiled C loop (networks/gsemm/native.py)
+            final, traj = _simulate_native_chunked(model, state, steps, dt, method, record_every, record, inputs,
+                                                   progress)
+        traj.skipped = choice.skipped
+        return final, traj
+    k = Subspace(model, v, s) if choice == "subspace" else Dense(model)
 
     n_samples = steps // record_every + 1
     buffers: dict[str, Tensor] = {}
@@ -337,5 +370,6 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
         final = State(k.to_full(x), k.to_full(y), hh)
     if bar is not None:
         bar.close()
-    traj = Trajectory(t=t, signals=buffers, method=method, backend=k.name, dt=float(dt), record_every=record_every)
+    traj = Trajectory(t=t, signals=buffers, method=method, backend=k.name, dt=float(dt), record_every=record_every,
+                      skipped=choice.skipped)
     return final, traj

@@ -102,14 +102,14 @@ class Dense:
         return out
 
 
-def subspace_eligible(model: GSEMM, inputs) -> str | None:
+def why_not_subspace(model: GSEMM, inputs) -> str | None:
     """``None`` if :class:`Subspace` applies to this model and input, else the reason it does not.
 
     >>> import torch
     >>> from networks.gsemm import cycle, dsem, lisem
-    >>> subspace_eligible(dsem(torch.eye(4, 2), cycle(2)), None) is None
+    >>> why_not_subspace(dsem(torch.eye(4, 2), cycle(2)), None) is None
     True
-    >>> subspace_eligible(lisem(torch.eye(4, 2), cycle(2)), None)
+    >>> why_not_subspace(lisem(torch.eye(4, 2), cycle(2)), None)
     'the feature layer is nonlinear (only identity features keep v in span(Ξ, v0, s0))'
     """
     if not model.feature.is_identity:
@@ -124,7 +124,7 @@ def subspace_eligible(model: GSEMM, inputs) -> str | None:
 class Subspace:
     """Exact reduced-coordinate right-hand side (see the module docstring). Built from the initial
     state; coordinates ``z, w`` have shape (B, P + 2), with :math:`v = Q_bz`, :math:`s = Q_bw`,
-    :math:`Q_b = [Ξ, v_b(0), s_b(0)]`. Raises a ValueError when :func:`subspace_eligible` says no.
+    :math:`Q_b = [Ξ, v_b(0), s_b(0)]`. Raises a ValueError when :func:`why_not_subspace` says no.
 
     >>> import torch
     >>> from networks.gsemm import cycle, dsem
@@ -138,7 +138,7 @@ class Subspace:
     name = "subspace"
 
     def __init__(self, model: GSEMM, v0: Tensor, s0: Tensor):
-        why = subspace_eligible(model, None)
+        why = why_not_subspace(model, None)
         if why:
             raise ValueError(f"subspace backend does not apply: {why}")
         self.m = model

@@ -51,12 +51,13 @@ from typing import Iterable
 import torch
 from torch import Tensor
 
+from ..backends import Availability
 from .integrate import Trajectory, check_dt
 from .kernels import SIGNALS
 from .lagrangians import LogCosh, LogSumExp, Polynomial, Quadratic
 from .model import GSEMM, State
 
-__all__ = ["native_available", "simulate_native"]
+__all__ = ["native_available", "simulate_native", "why_not_native"]
 
 _SRC = Path(__file__).with_name("native.c")
 _ABI = 2
@@ -231,9 +232,9 @@ def _load():
         return lib
 
 
-def native_available() -> tuple[bool, str]:
-    """Whether the native backend can be used here, building it if needed: ``(True, info)`` or
-    ``(False, reason)`` (the reason carries the compiler's message).
+def native_available() -> Availability:
+    """Whether the native backend can be used here, building it if needed: ``Availability(True, info)`` or
+    ``Availability(False, reason)`` (the reason carries the compiler's message); see :mod:`networks.backends`.
 
     >>> ok, why = native_available()
     >>> isinstance(ok, bool) and isinstance(why, str)
@@ -242,8 +243,8 @@ def native_available() -> tuple[bool, str]:
     try:
         _load()
     except RuntimeError as e:
-        return False, str(e)
-    return True, f"{_lib_info['path']} (OpenMP: {'yes' if _lib_info['openmp'] else 'no'})"
+        return Availability(False, str(e))
+    return Availability(True, f"{_lib_info['path']} (OpenMP: {'yes' if _lib_info['openmp'] else 'no'})")
 
 
 # ---------------------------------------------------------------------------------------- simulate
@@ -269,7 +270,7 @@ def _kinds(model: GSEMM) -> tuple[int, float, int, float, float, int]:
     elif type(f) is LogCosh:
         feature, gain = 1, float(f.gain)
     else:
-        raise ValueError(f"backend='native' supports feature Lagrangians Quadratic and LogCosh, got "
+        raise ValueError(f"the native loop supports feature Lagrangians Quadratic and LogCosh, got "
                          f"{type(f).__name__}; use backend='dense'")
     beta, scale, degree = 1.0, 1.0, 1
     if type(hdn) is LogSumExp:
@@ -279,15 +280,24 @@ def _kinds(model: GSEMM) -> tuple[int, float, int, float, float, int]:
     elif type(hdn) is Polynomial:
         hidden, scale, degree = 2, float(hdn.scale), int(hdn.degree)
     else:
-        raise ValueError(f"backend='native' supports hidden Lagrangians LogSumExp, Quadratic and Polynomial, got "
+        raise ValueError(f"the native loop supports hidden Lagrangians LogSumExp, Quadratic and Polynomial, got "
                          f"{type(hdn).__name__}; use backend='dense'")
     return feature, gain, hidden, beta, scale, degree
 
 
-def native_supports(model: GSEMM) -> str | None:
-    """``None`` when the native loop supports ``model``'s Lagrangians and dtype, else the reason."""
+def why_not_native(model: GSEMM) -> str | None:
+    """``None`` when the native loop supports ``model``'s Lagrangians, dtype and device, else the reason
+    (whether it builds on this machine is :func:`native_available`).
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> why_not_native(dsem(torch.eye(4, 2), cycle(2))) is None
+    True
+    >>> why_not_native(dsem(torch.eye(4, 2, dtype=torch.float16), cycle(2, dtype=torch.float16)))
+    'the native loop runs float32/float64 CPU tensors, got torch.float16 on cpu'
+    """
     if model.xi.dtype not in (torch.float32, torch.float64) or model.xi.device.type != "cpu":
-        return "native runs float32/float64 CPU tensors"
+        return f"the native loop runs float32/float64 CPU tensors, got {model.xi.dtype} on {model.xi.device}"
     try:
         _kinds(model)
     except ValueError as e:

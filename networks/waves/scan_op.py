@@ -10,10 +10,14 @@ Backends:
   ``seqplastic_waves::scan_fwd`` / ``scan_bwd`` (registered with ``torch.library.custom_op`` and
   ``register_fake``; autograd via ``register_autograd``). Needs float32 tensors on a CUDA device, or
   CPU tensors with ``TRITON_INTERPRET=1`` set before triton is first imported. If anything is missing it
-  raises a ``RuntimeError`` carrying the cause — it never falls back.
+  raises :class:`~networks.backends.BackendError` (a ``RuntimeError``) carrying the cause — it never falls
+  back.
 * ``"auto"``   — ``"triton"`` exactly when the tensors are float32 on CUDA, triton imports and the state
-  fits the kernel tile; otherwise ``"torch"``. The choice is deterministic and reported by
+  fits the kernel tile; otherwise ``"torch"``. The choice is deterministic and recorded by
   :func:`resolve_backend` (it is a policy, not an error fallback).
+
+Availability and per-call eligibility are :func:`triton_available` and :func:`why_not_triton`, in the
+vocabulary of :mod:`networks.backends`.
 
 Example
 -------
@@ -26,21 +30,15 @@ torch.Size([2, 5, 8])
 """
 from __future__ import annotations
 
-import os
-
 import torch
 from torch import Tensor
 
+from ..backends import Availability, Choice, Family, why_not_device
 from .scan_reference import check_scan_args, scan_reference
 
-BACKENDS = ("torch", "triton", "auto")
+BACKENDS = ("auto", "torch", "triton")
 _TRITON = None
 _TRITON_ERR: BaseException | None = None
-
-
-def interpreter_enabled() -> bool:
-    """True when ``TRITON_INTERPRET=1`` (Triton then runs kernels on CPU tensors, slowly)."""
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
 def _triton_module():
@@ -55,36 +53,55 @@ def _triton_module():
     return _TRITON
 
 
-def triton_unavailable_reason(z: Tensor, weight: Tensor, structure: str) -> str | None:
-    """None if the Triton path can run these tensors, else the reason (used by ``auto`` and errors)."""
+def triton_available() -> Availability:
+    """Whether the fused kernels (:mod:`.scan_triton`) import here: ``Availability(ok, reason)`` (they may
+    still refuse a call: :func:`why_not_triton`).
+
+    >>> ok, why = triton_available()
+    >>> isinstance(ok, bool) and isinstance(why, str)
+    True
+    """
     mod = _triton_module()
     if mod is None:
-        return f"triton could not be imported ({type(_TRITON_ERR).__name__}: {_TRITON_ERR})"
-    if not (z.is_cuda or (z.device.type == "cpu" and interpreter_enabled())):
-        return (f"tensors are on {z.device}; the Triton kernels need CUDA tensors "
-                "(or CPU tensors with TRITON_INTERPRET=1 set before triton is imported)")
+        return Availability(False, f"triton could not be imported ({type(_TRITON_ERR).__name__}: {_TRITON_ERR}); "
+                                   "pip install triton, or use backend='torch'")
+    return Availability(True, f"triton {mod.triton.__version__}")
+
+
+def why_not_triton(z: Tensor, weight: Tensor, structure: str) -> str | None:
+    """None if the Triton kernels can run these tensors (device, dtype, tile size), else the reason.
+    Whether triton imports at all is :func:`triton_available`.
+
+    >>> "CUDA tensors only" in why_not_triton(torch.zeros(1, 2, 4, device="meta"), torch.zeros(4, 4), "dense")
+    True
+    """
+    why = why_not_device(z.device, "the recurrence kernels")
+    if why is not None:
+        return why + "; use backend='torch'"
     if z.dtype != torch.float32:
         return f"the Triton kernels support float32 only (got {z.dtype}); use backend='torch'"
+    mod = _triton_module()
+    if mod is None:
+        return None  # triton_available() says why
     ok, why = mod.tile_limits_ok(z.shape[-1], weight, structure)
     return None if ok else why + "; use backend='torch'"
 
 
-def resolve_backend(backend: str, z: Tensor, weight: Tensor, structure: str) -> str:
-    """Map ``backend`` to ``"torch"`` or ``"triton"``; explicit ``"triton"`` raises if unusable.
+#: the waves backends for :mod:`networks.backends`: ``"auto"`` tries triton (CUDA only), then torch
+FAMILY = Family("waves", BACKENDS, order=("triton", "torch"), available={"triton": triton_available})
+
+
+def resolve_backend(backend: str, z: Tensor, weight: Tensor, structure: str) -> Choice:
+    """Map ``backend`` to ``"torch"`` or ``"triton"`` (:meth:`networks.backends.Family.resolve`): an explicit
+    ``"triton"`` that cannot run raises :class:`~networks.backends.BackendError` with the cause; ``"auto"``
+    records why it passed triton over in the returned :class:`~networks.backends.Choice`.
 
     >>> resolve_backend("auto", torch.zeros(1, 2, 4), torch.zeros(4, 4), "dense")   # CPU tensors
     'torch'
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r} must be one of {BACKENDS}")
-    if backend == "torch":
-        return "torch"
-    why = triton_unavailable_reason(z, weight, structure)
-    if backend == "triton":
-        if why is not None:
-            raise RuntimeError(f"backend='triton' requested but unavailable: {why}") from _TRITON_ERR
-        return "triton"
-    return "triton" if (why is None and z.is_cuda) else "torch"
+    return FAMILY.resolve(backend, {"triton": lambda: why_not_triton(z, weight, structure)},
+                          auto_only={"triton": None if z.is_cuda else "'auto' runs the Triton kernels on CUDA "
+                                     "tensors only (the interpreter is for tests)"})
 
 
 @torch.library.custom_op("seqplastic_waves::scan_fwd", mutates_args=())

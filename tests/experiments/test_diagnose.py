@@ -17,6 +17,11 @@ def test_diagnose_prints_versions_and_a_verdict_per_backend(capsys):
     verdicts = dict(VERDICT.match(line).groups() for line in tail)
     assert list(verdicts) == list(diagnose.BACKENDS)
     assert verdicts["torch-cpu"].startswith("OK")
+    # the same backend table the libraries resolve backend= with: every family, every backend, yes/no, reason
+    from networks.backends import FAMILIES
+    for fam in ("gsemm", "aussm", "waves"):
+        for b in FAMILIES[fam].backends[1:]:
+            assert re.search(rf"^{fam}\s+{b}\s+(yes|no)\s+\S", out, re.M), (fam, b)
     # this machine (and CI) has a C compiler, Brian2 and Triton installed by .ci/setup
     assert verdicts["gsemm-native"].startswith("OK"), verdicts["gsemm-native"]
     assert verdicts["brian2-runtime"].startswith("OK"), verdicts["brian2-runtime"]
@@ -40,6 +45,16 @@ def test_failures_and_unavailable_backends_are_reported(monkeypatch, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-2] == "broken             FAILED: ZeroDivisionError: boom"
     assert out[-1] == "missing            UNAVAILABLE: not here; pip install it"
+
+
+def test_backend_table_walks_every_family(monkeypatch):
+    from networks.backends import Availability
+    from networks.gsemm import integrate
+    monkeypatch.setitem(integrate.FAMILY.available, "native", lambda: Availability(False, "no C\ncompiler"))
+    rows = {(f, b): (ok, why) for f, b, ok, why in diagnose.backend_table()}
+    assert rows[("gsemm", "native")] == (False, "no C compiler")          # one line per backend
+    assert rows[("gsemm", "dense")][0] and rows[("aussm", "torch")][0] and rows[("waves", "torch")][0]
+    assert {("aussm", "triton"), ("waves", "triton"), ("gsemm", "triton")} <= set(rows)
 
 
 def test_docstring_examples():
