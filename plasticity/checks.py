@@ -7,6 +7,7 @@ Each check raises ``ValueError`` naming the argument, and returns the value norm
 * :func:`finite_number` — any finite real;
 * :func:`positive` — finite and > 0 (``strict=False``: >= 0);
 * :func:`int_at_least` — an integer ≥ a minimum;
+* :func:`known` — names drawn from a fixed list (recorded signals, monitors);
 * :func:`finite_tensor` — a tensor without NaN or inf (one device sync: a value scan, not a shape check).
 
 >>> from plasticity.checks import finite_number, int_at_least, positive
@@ -27,7 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["finite_number", "positive", "int_at_least", "finite_tensor"]
+__all__ = ["finite_number", "positive", "int_at_least", "known", "finite_tensor"]
 
 
 def _real(name: str, value: Any) -> float | None:
@@ -102,6 +103,23 @@ def int_at_least(name: str, value: Any, minimum: int = 0, *, whole_floats: bool 
         if n is not None and n >= minimum:
             return n
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def known(what: str, names: Any, choices: tuple) -> tuple:
+    """``names`` as a tuple after checking that each is one of ``choices``.
+
+    >>> known("monitor", ["v", "energy"], ("v", "s", "energy"))
+    ('v', 'energy')
+    >>> known("monitor", ("v", "volts"), ("v", "s"))
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown monitor(s) ['volts']; choose from ('v', 's')
+    """
+    names = (names,) if isinstance(names, str) else tuple(names)
+    bad = [n for n in names if n not in choices]
+    if bad:
+        raise ValueError(f"unknown {what}(s) {bad}; choose from {choices}")
+    return names
 
 
 def finite_tensor(name: str, t: Tensor, hint: str = "") -> Tensor:

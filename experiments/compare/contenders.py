@@ -45,7 +45,7 @@ from torch import Tensor, nn
 from networks.aussm.stack import HybridStack
 from networks.gsemm import dsem, escape_time, simulate, smooth_labels
 from networks.gsemm.integrate import step as gsemm_step
-from networks.gsemm.kernels import Dense
+from networks.gsemm.rhs import Dense
 from networks.gsemm.learner import Learner
 from networks.gsemm.learning import RecruitingRule
 from networks.waves.boundaries import MLPBoundary

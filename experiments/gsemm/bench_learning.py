@@ -22,7 +22,7 @@ import torch
 
 from experiments.cli import main as cli_main
 from networks.gsemm import dsem, random_patterns
-from networks.gsemm.kernels import Dense
+from networks.gsemm.rhs import Dense
 from networks.gsemm.integrate import step as integrate_step
 from networks.gsemm.learner import Learner
 from networks.gsemm.learning import RULES

@@ -70,7 +70,7 @@ from torch import Tensor
 
 from .lagrangians import Lagrangian, LogSumExp, Quadratic
 
-__all__ = ["ContextGSEMM", "ContextState", "ContextTrajectory", "contrastive_phi"]
+__all__ = ["ContextGSEMM", "ContextState", "ContextTrajectory", "contrastive_phi", "clamped_phase"]
 
 
 class ContextState(NamedTuple):
@@ -111,6 +111,30 @@ def contrastive_phi(phi: Tensor, d: Tensor, h_plus: Tensor, h_minus: Tensor, *, 
     """
     q = (phi @ d.unsqueeze(-1)).squeeze(-1)
     return eta * phi * ((h_plus - h_minus) / (eps + q)).unsqueeze(-1) * d.unsqueeze(-2)
+
+
+def clamped_phase(match: Tensor, prior: Tensor, *, beta: float, top: Tensor | None = None, on: Tensor | None = None,
+                  floor: float = 0.0) -> Tensor:
+    r"""The clamped-phase cells :math:`h^+ = \mathrm{softmax}(β\,m + \log p)` for bottom-up matches ``m`` and
+    context prior ``p = ε + Φd`` (B, K), computed as the product of experts
+    :math:`h^+_i ∝ e^{β(m_i − m_{top})}\,p_i` (no logarithm; exponents floored at −80, far below any cut-off).
+
+    ``top`` (default: the largest match) only sets the scale; cells where the bool mask ``on`` (B, K) is False
+    are off (as is a cell with ``p_i = 0``). With ``floor``
+    > 0, cells below ``floor`` times the most active one are silenced before normalising (the sharp limit
+    of :class:`~networks.gsemm.streaming.StreamLearner`). Used by :meth:`ContextGSEMM.settle` and the
+    streaming learner.
+
+    >>> clamped_phase(torch.tensor([[1.0, 1.0, 0.0]]), torch.tensor([[1e-6, 1.0, 1.0]]), beta=50.0)
+    tensor([[1.0000e-06, 1.0000e+00, 1.9287e-22]])
+    """
+    top = match.amax(-1, keepdim=True) if top is None else top
+    h = torch.exp((beta * (match - top)).clamp_min(-80.0)) * prior
+    if on is not None:
+        h = torch.where(on, h, torch.zeros_like(h))
+    if floor > 0:
+        h = torch.where(h >= floor * h.amax(-1, keepdim=True), h, torch.zeros_like(h))
+    return h / h.sum(-1, keepdim=True)
 
 
 @dataclass(frozen=True)
@@ -194,9 +218,13 @@ class ContextGSEMM:
         return e
 
     def settle(self, x: Tensor, d: Tensor) -> Tensor:
-        """Clamped-phase fixed point :math:`h^+ = \\mathrm{softmax}(β\\sqrt{α_s}\\hat Ξ\\hat x + \\log(ε+Φd))` (B, K)."""
+        """Clamped-phase fixed point :math:`h^+ = \\mathrm{softmax}(β\\sqrt{α_s}\\hat Ξ\\hat x + \\log(ε+Φd))`
+        (B, K), by :func:`clamped_phase`; with ``drive="linear"`` the context term is :math:`βγΦd`."""
         xh = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-        return torch.softmax(self.beta * self.alpha_s ** 0.5 * xh @ self.xi_unit.T + self.context_drive(d), dim=-1)
+        match = self.alpha_s ** 0.5 * xh @ self.xi_unit.T
+        if self.drive == "log":
+            return clamped_phase(match, self.eps + d @ self.phi.T, beta=self.beta)
+        return torch.softmax(self.beta * match + self.context_drive(d), dim=-1)
 
     def predict(self, d: Tensor) -> Tensor:
         """Free-phase fixed point (no input): :math:`h^- ∝ ε + Φ d` (B, K), the prediction over cells."""

@@ -20,12 +20,7 @@ import math
 import torch
 from torch import Tensor
 
-
-def _check_r(r) -> float:
-    r = float(r)
-    if not (math.isfinite(r) and r >= 0):
-        raise ValueError(f"r (the transition ratio) must be a finite number >= 0, got {r}")
-    return r
+from plasticity.checks import int_at_least, positive
 
 
 def escape_time(r: float, T_d: float) -> float:
@@ -36,9 +31,7 @@ def escape_time(r: float, T_d: float) -> float:
     >>> round(escape_time(0.5, 1.0), 3)
     1.228
     """
-    r, T_d = _check_r(r), float(T_d)
-    if not (math.isfinite(T_d) and T_d > 0):
-        raise ValueError(f"T_d must be a finite number > 0, got {T_d}")
+    r, T_d = positive("r (the transition ratio)", float(r), strict=False), positive("T_d", float(T_d))
     if r >= 1:
         return math.inf
     return -T_d * math.log(1.0 - math.sqrt(r))
@@ -51,9 +44,8 @@ def regime_indicator(r: float, beta: float, N: int) -> float:
     >>> regime_indicator(0.5, 10.0, 128)
     640.0
     """
-    r, beta = _check_r(r), float(beta)
-    if not (math.isfinite(beta) and beta > 0) or int(N) != N or N < 1:
-        raise ValueError(f"beta must be > 0 and N a positive integer, got beta={beta}, N={N}")
+    r, beta = positive("r (the transition ratio)", float(r), strict=False), positive("beta", float(beta))
+    N = int_at_least("N", N, 1, whole_floats=True)
     return beta * N * abs(1.0 - r)
 
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from ..backends import Availability, BackendError, why_not_device
-from .kernels import why_not_subspace
+from .rhs import why_not_subspace
 from .lagrangians import LogSumExp
 from .model import GSEMM, State
 

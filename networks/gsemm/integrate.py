@@ -9,7 +9,7 @@ Methods (``method=``):
   :math:`s ← s + dt\,(β_dσ_f(v) − s)/T_d\,(1 − a/2 + a²/6 − a³/24)`, :math:`a = dt/T_d`.
 
 ``backend="dense"`` integrates in full space (any model); ``"subspace"`` uses the exact reduced
-coordinates of :class:`~networks.gsemm.kernels.Subspace` (identity features, shared weights, no input);
+coordinates of :class:`~networks.gsemm.rhs.Subspace` (identity features, shared weights, no input);
 ``"native"`` is a compiled C loop for the CPU; ``"triton"`` one fused GPU kernel for DSEM-type models;
 ``"auto"`` picks native on the CPU, the fused kernel on CUDA when it applies, else ``subspace`` or
 ``dense`` (:func:`resolve_backend`, the policy of :mod:`networks.backends`). The backend used, and
@@ -36,9 +36,11 @@ from typing import Iterable, Optional
 import torch
 from torch import Tensor
 
+from plasticity.checks import finite_tensor, int_at_least, known
+
 from ..backends import Availability, Choice, Family
-from .kernels import SIGNALS, Dense, Subspace, why_not_subspace
-from .model import GSEMM, State
+from .model import SIGNALS, GSEMM, State
+from .rhs import Dense, Subspace, why_not_subspace
 
 #: the integration methods of :func:`simulate` (see the module docstring for their equations)
 METHODS = ("euler", "rk4", "split")
@@ -121,6 +123,70 @@ def check_dt(model: GSEMM, dt: float, method: str) -> None:
     if dt >= limit:
         raise ValueError(f"dt={dt} is too large for method={method!r} with the fastest time constant {fastest}: "
                          f"use dt < {limit:g} (dt <= {0.01 * fastest:g} for the accuracy used in the papers)")
+
+
+def check_run_args(model: GSEMM, state: State, *, steps: int, dt: float, method: str, record_every: int = 1,
+                   record: Iterable[str] = ("overlaps",), inputs: Tensor | None = None):
+    """The checks of one run, shared by :func:`simulate` and :func:`~networks.gsemm.native.simulate_native`:
+    ``record`` names from :data:`~networks.gsemm.model.SIGNALS`, ``steps`` (≥ 0) and ``record_every`` (≥ 1)
+    integers, ``dt`` per :func:`check_dt`; the state a :class:`State` of the network's dtype and device with
+    matching batch (per-stream weights and coefficients included); ``inputs`` None, ``(B, N)`` or
+    ``(steps, B, N)``; then the value scans (:meth:`GSEMM.check`, the state and the inputs finite).
+
+    Returns ``(state, steps, record_every, record, inputs)`` normalised (ints, a tuple, the inputs cast to
+    the state's dtype and device). Raises a ValueError naming the argument, before any work is done.
+
+    >>> import torch
+    >>> from networks.gsemm import cycle, dsem
+    >>> net = dsem(torch.eye(4, 2, dtype=torch.float64), cycle(2, dtype=torch.float64))
+    >>> st = net.init_state(torch.ones(4))
+    >>> check_run_args(net, st, steps=10.0, dt=0.1, method="euler", record=["overlaps"])[1:4]
+    (10, 1, ('overlaps',))
+    >>> check_run_args(net, st, steps=10, dt=0.1, method="euler", inputs=torch.zeros(3, 1, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: inputs must be (B, N)=(1, 4) or (steps, B, N)=(10, 1, 4), got (3, 1, 4)
+    """
+    if not isinstance(model, GSEMM):
+        raise ValueError(f"model must be a networks.gsemm.GSEMM, got {type(model).__name__}")
+    record = known("record signal", record, SIGNALS)
+    steps = int_at_least("steps", steps, 0, whole_floats=True)
+    record_every = int_at_least("record_every", record_every, 1, whole_floats=True)
+    check_dt(model, dt, method)
+    if not isinstance(state, tuple) or len(state) != 3 or not all(isinstance(x, Tensor) for x in state[:2]):
+        raise ValueError("state must be a State(v, s, h); build it with model.init_state(cue)")
+    v, s, h = state
+    for name, x in (("state.v", v), ("state.s", s), ("state.h", h)):
+        if x is not None and (x.dtype != model.xi.dtype or x.device != model.xi.device):
+            raise ValueError(f"{name} has dtype {x.dtype} on {x.device} but the network's weights are "
+                             f"{model.xi.dtype} on {model.xi.device}; build the state with "
+                             "model.init_state(cue), which casts the cue, or cast it yourself")
+    if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
+        raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
+    B = v.shape[0]
+    if B == 0:
+        raise ValueError("the state has an empty batch (B = 0 streams); pass at least one cue")
+    if (h is None) != model.instantaneous:
+        raise ValueError("state.h must be None exactly when the model has T_h = 0; build it with model.init_state")
+    if h is not None and h.shape != (B, model.P):
+        raise ValueError(f"state.h must be (B, P)=({B}, {model.P}), got {tuple(h.shape)}")
+    for name, w in (("xi", model.xi), ("phi", model.phi)):
+        if w.dim() == 3 and w.shape[0] != B:
+            raise ValueError(f"per-stream {name} has batch {w.shape[0]} but the state has B={B} streams")
+    for name in ("alpha_s", "alpha_c", "beta_d"):
+        a = getattr(model, name)
+        if isinstance(a, Tensor) and a.shape[0] not in (1, B):
+            raise ValueError(f"{name} has {a.shape[0]} per-stream values but the batch has B={B} streams")
+    if inputs is not None:
+        if not isinstance(inputs, Tensor) or tuple(inputs.shape) not in (tuple(v.shape), (steps, *v.shape)):
+            raise ValueError(f"inputs must be (B, N)={tuple(v.shape)} or (steps, B, N)={(steps, *v.shape)}, "
+                             f"got {tuple(getattr(inputs, 'shape', ())) or type(inputs).__name__}")
+        inputs = finite_tensor("inputs", inputs).to(dtype=v.dtype, device=v.device)
+    model.check()
+    for name, x in (("state.v", v), ("state.s", s), ("state.h", h)):
+        if x is not None:
+            finite_tensor(name, x, "; the state must be finite")
+    return state, steps, record_every, record, inputs
 
 
 def _slow_exact_rk4(k, v_new, s, dt):
@@ -274,42 +340,11 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
     >>> decode(traj.overlaps[:, 0], 5 * 0.05).order[:4]
     [0, 1, 2, 0]
     """
-    record = tuple(record)
-    bad = [r for r in record if r not in SIGNALS]
-    if bad:
-        raise ValueError(f"unknown record signal(s) {bad}; choose from {SIGNALS}")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every must be an integer >= 1, got {record_every}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
-    check_dt(model, dt, method)
-    if not isinstance(state, tuple) or len(state) != 3 or not all(
-            isinstance(x, Tensor) for x in state[:2]):
-        raise ValueError("state must be a State(v, s, h); build it with model.init_state(cue)")
+    state, steps, record_every, record, inputs = check_run_args(
+        model, state, steps=steps, dt=dt, method=method, record_every=record_every, record=record, inputs=inputs)
     v, s, h = state
-    for name, x in (("state.v", v), ("state.s", s), ("state.h", h)):
-        if x is not None and (x.dtype != model.xi.dtype or x.device != model.xi.device):
-            raise ValueError(f"{name} has dtype {x.dtype} on {x.device} but the network's weights are "
-                             f"{model.xi.dtype} on {model.xi.device}; build the state with "
-                             "model.init_state(cue), which casts the cue, or cast it yourself")
-    if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
-        raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
-    if v.shape[0] == 0:
-        raise ValueError("the state has an empty batch (B = 0 streams); pass at least one cue")
-    if (h is None) != model.instantaneous:
-        raise ValueError("state.h must be None exactly when the model has T_h = 0; build it with model.init_state")
-    if inputs is not None:
-        if inputs.dim() == 2 and inputs.shape != v.shape:
-            raise ValueError(f"inputs must be (B, N)={tuple(v.shape)} or (steps, B, N), got {tuple(inputs.shape)}")
-        if inputs.dim() == 3 and inputs.shape != (steps, *v.shape):
-            raise ValueError(f"inputs must be (steps, B, N)={(steps, *v.shape)}, got {tuple(inputs.shape)}")
-        if not torch.isfinite(inputs).all():
-            raise ValueError("inputs contain NaN or inf")
-        inputs = inputs.to(dtype=v.dtype, device=v.device)
-    if not (torch.isfinite(v).all() and torch.isfinite(s).all()):
-        raise ValueError("state contains NaN or inf")
 
     choice = resolve_backend(backend, model, state, steps, method, record_every, record, inputs)
     if choice in ("triton", "native"):

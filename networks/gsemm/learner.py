@@ -30,9 +30,7 @@ Example
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
-import math
 import os
 from pathlib import Path
 from typing import Callable, Iterable
@@ -41,18 +39,21 @@ import torch
 from torch import Tensor
 
 from plasticity import to_grad
+from plasticity.checks import finite_number, int_at_least, known, positive
 
 from . import lagrangians
 from .integrate import _progress_bar, check_dt, step as _integrate_step
-from .kernels import Dense
 from .learning import RULES, check_rule
-from .model import GSEMM, State
+from .model import SIGNALS, GSEMM, State
+from .rhs import Dense
 
 __all__ = ["Learner", "FORMAT", "VERSION", "MONITORS"]
 
 FORMAT = "seqplastic.gsemm.learner"
 VERSION = 1
-MONITORS = ("v", "s", "hidden", "overlaps", "energy", "xi", "phi")
+#: what a learner can record: the model's :data:`~networks.gsemm.model.SIGNALS` of the state (less F and S,
+#: which describe the free flow, not a clamped step) and the weights
+MONITORS = tuple(n for n in SIGNALS if n not in ("F", "S")) + ("xi", "phi")
 
 
 def read_checkpoint(path: str | Path, fmt: str, version: int, what: str) -> dict:
@@ -76,14 +77,6 @@ def read_checkpoint(path: str | Path, fmt: str, version: int, what: str) -> dict
     if ck.get("version") != version:
         raise ValueError(f"{path} has checkpoint version {ck.get('version')!r}, this library reads version {version!r}")
     return ck
-
-
-def _view(base: GSEMM, xi: Tensor, phi: Tensor) -> GSEMM:
-    """The model with other weights, without re-validating (hot path: weights are checked on update)."""
-    m = copy.copy(base)
-    object.__setattr__(m, "xi", xi)
-    object.__setattr__(m, "phi", phi)
-    return m
 
 
 def _coef_cfg(a):
@@ -145,6 +138,7 @@ class Learner:
                  learn: bool = True, optimizer: Callable | None = None, differentiable: bool = False, seed: int = 0):
         if not isinstance(model, GSEMM):
             raise ValueError("model must be a networks.gsemm.GSEMM")
+        model.check()
         check_rule(rule)
         if not model.instantaneous:
             raise ValueError("the learner needs an instantaneous hidden layer (T_h = 0)")
@@ -153,33 +147,27 @@ class Learner:
             raise ValueError(f"input_mode must be 'clamp' or 'current', got {self.input_mode!r}")
         if self.input_mode == "current":
             check_dt(model, dt, method)
-        dt = float(dt)
-        if not (math.isfinite(dt) and dt > 0):
-            raise ValueError(f"dt must be > 0, got {dt}")
+        dt = positive("dt", dt)
         if self.input_mode == "clamp" and not dt < model.T_d:
             raise ValueError(f"dt={dt} must be < T_d={model.T_d} for the clamped slow population")
-        monitors = tuple(monitors)
-        bad = [m for m in monitors if m not in MONITORS]
-        if bad:
-            raise ValueError(f"unknown monitor(s) {bad}; choose from {MONITORS}")
-        if int(monitor_every) != monitor_every or monitor_every < 1:
-            raise ValueError(f"monitor_every must be an integer >= 1, got {monitor_every}")
-        if not math.isfinite(float(gain)):
-            raise ValueError(f"gain must be finite, got {gain}")
+        monitors = known("monitor", monitors, MONITORS)
+        monitor_every = int_at_least("monitor_every", monitor_every, 1, whole_floats=True)
+        gain = finite_number("gain", gain)
         B = model.xi.shape[0] if model.xi.dim() == 3 else (batch or 1)
         if batch is not None and batch != B:
             raise ValueError(f"batch={batch} contradicts the per-stream weights' batch {B}")
         self._base = model
         self.rule = rule
-        self.dt, self.method, self.gain = dt, method, float(gain)
+        self.dt, self.method, self.gain = dt, method, gain
         self.batch = B
-        self.monitors, self.monitor_every = monitors, int(monitor_every)
+        self.monitors, self.monitor_every = monitors, monitor_every
         self.learn, self.differentiable, self.seed = learn, differentiable, int(seed)
         self.xi = torch.nn.Parameter(model.xi.detach().clone(), requires_grad=differentiable or optimizer is not None)
         self.phi = torch.nn.Parameter(model.phi.detach().clone(), requires_grad=differentiable or optimizer is not None)
         self._opt_factory = optimizer
         self.optimizer = optimizer([self.xi, self.phi]) if optimizer is not None else None
         self.generator = torch.Generator().manual_seed(self.seed)
+        self._live: GSEMM | None = None
         self.reset()
 
     # ------------------------------------------------------------------------------ state
@@ -292,12 +280,20 @@ class Learner:
                 bar.close()
         self._flush(bufs, done)
 
+    def _net(self) -> GSEMM:
+        """The network on the live weights (the constructor's cheap shape checks only; the values are checked
+        at every update by :meth:`_apply`). Rebuilt only when a weight tensor is replaced (``differentiable``)."""
+        m = self._live
+        if m is None or m.xi is not self.xi or m.phi is not self.phi:
+            m = self._live = self._base.replace(xi=self.xi, phi=self.phi)
+        return m
+
     def _one(self, x: Tensor) -> None:
-        m = _view(self._base, self.xi, self.phi)
+        m = self._net()
         old = State(self.v, self.s, None)
-        if self.input_mode == "clamp":
+        if self.input_mode == "clamp":          # v clamped to x, one Euler step of the slow population
             v = x
-            s = self.s + (self.dt / m.T_d) * (m.beta_d * m.feature.act(v) - self.s)
+            s = self.s + self.dt * m.slow(v, self.s)
         else:
             v, s, _ = _integrate_step(Dense(m), self.v, self.s, None, self.dt, self.method, self.gain * x)
         if self.learn:
@@ -325,23 +321,14 @@ class Learner:
             self.phi.data.add_(dphi)
 
     def _record(self, bufs: dict, j: int, n: int) -> None:
-        m = _view(self._base, self.xi.detach(), self.phi.detach())
-        st = State(self.v.detach(), self.s.detach(), None)
+        with torch.no_grad():                    # monitors are detached samples
+            m = self._net()
+            vals = m.signals(State(self.v.detach(), self.s.detach(), None), self.monitors)
+            for name, w in (("xi", m.xi), ("phi", m.phi)):
+                if name in self.monitors:
+                    vals[name] = (w.expand(self.batch, *w.shape[-2:]) if w.dim() == 2 else w).detach()
         for name in self.monitors:
-            if name == "v":
-                val = st.v
-            elif name == "s":
-                val = st.s
-            elif name == "hidden":
-                val = m.hidden_activity(st)
-            elif name == "overlaps":
-                val = m.overlaps(st.v)
-            elif name == "energy":
-                val = m.energy(st)
-            elif name == "xi":
-                val = m.xi.expand(self.batch, *m.xi.shape[-2:]) if m.xi.dim() == 2 else m.xi
-            else:
-                val = m.phi.expand(self.batch, *m.phi.shape[-2:]) if m.phi.dim() == 2 else m.phi
+            val = vals[name]
             if name not in bufs:
                 bufs[name] = val.new_empty((n, *val.shape))
             bufs[name][j] = val

@@ -52,7 +52,6 @@ Example
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -60,6 +59,7 @@ import torch
 from torch import Tensor
 
 from plasticity import Contrastive, GSEMMPhi, Multiplicative, gsemm_phi_grad, gsemm_xi_grad
+from plasticity.checks import positive
 from plasticity.energy import authors_rule
 
 from .linalg import xi_m, xi_t
@@ -67,13 +67,6 @@ from .model import GSEMM, State
 
 __all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "RULE_PROTOCOL", "check_rule",
            "register_rule", "rule_from_settings", "free_recall"]
-
-
-def _check_pos(name, v):
-    v = float(v)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {v}")
-    return v
 
 
 class RecruitState(NamedTuple):
@@ -146,7 +139,7 @@ class RecruitingRule:
 
     def __post_init__(self):
         for k in ("eta_xi", "eta_phi", "tau_y", "beta_z", "phi_max"):
-            _check_pos(k, getattr(self, k))
+            positive(k, getattr(self, k))
         if self.pre_code not in ("sharp", "linear"):
             raise ValueError(f"pre_code must be 'sharp' or 'linear', got {self.pre_code!r}")
         if not -1.0 <= float(self.theta) <= 1.0:
@@ -260,8 +253,8 @@ class AuthorsRule:
     input_mode = "current"
 
     def __post_init__(self):
-        _check_pos("T_lxi", self.T_lxi)
-        _check_pos("T_lphi", self.T_lphi)
+        positive("T_lxi", self.T_lxi)
+        positive("T_lphi", self.T_lphi)
 
     def config(self) -> dict:
         return {"name": self.name, **asdict(self)}

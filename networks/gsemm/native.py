@@ -4,8 +4,8 @@ Small GSEMM networks (N ≈ 100, P ≈ 7) are dispatch-bound in eager torch: one
 µs of arithmetic but ~40 torch calls. ``native.c`` (plain C99 + OpenMP, beside this file) runs the
 whole fixed-step loop of :func:`~networks.gsemm.integrate.simulate` in C: the same methods
 (``euler``, joint ``rk4``, ``split``), the same full-space right-hand side as
-:class:`~networks.gsemm.kernels.Dense` with the same operation order per element, the same recorded
-signals (``overlaps``, ``v``, ``s``, ``hidden``, ``energy``, ``F``, ``S``), written straight into
+:class:`~networks.gsemm.rhs.Dense` (the model's ``fast``/``slow``) with the same operation order per element,
+the same recorded signals (``overlaps``, ``v``, ``s``, ``hidden``, ``energy``, ``F``, ``S``), written straight into
 preallocated ``(T, B, ...)`` tensors. Streams run in parallel with OpenMP (``torch.get_num_threads()``
 threads); stream b of a batch is bit-identical to the same stream run alone.
 
@@ -52,10 +52,9 @@ import torch
 from torch import Tensor
 
 from ..backends import Availability
-from .integrate import Trajectory, check_dt
-from .kernels import SIGNALS
+from .integrate import Trajectory, check_run_args
 from .lagrangians import LogCosh, LogSumExp, Polynomial, Quadratic
-from .model import GSEMM, State
+from .model import SIGNALS, GSEMM, State
 
 __all__ = ["native_available", "simulate_native", "why_not_native"]
 
@@ -252,14 +251,10 @@ def _ptr(t: Tensor | None):
     return None if t is None else t.data_ptr()
 
 
-def _coef(name: str, x, B: int, dtype) -> Tensor:
+def _coef(x, B: int, dtype) -> Tensor:
+    """A coefficient as B contiguous values (one or B per-stream values: check_run_args checked which)."""
     if isinstance(x, Tensor):
-        x = x.detach().reshape(-1).to(device="cpu", dtype=dtype)
-        if x.numel() == 1:
-            x = x.expand(B)
-        elif x.numel() != B:
-            raise ValueError(f"{name} has {x.numel()} per-stream values but the batch has B={B} streams")
-        return x.contiguous()
+        return x.detach().reshape(-1).to(device="cpu", dtype=dtype).expand(B).contiguous()
     return torch.full((B,), float(x), dtype=dtype)
 
 
@@ -323,56 +318,20 @@ def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method
     >>> traj.overlaps.shape, traj.energy.shape, traj.backend
     (torch.Size([11, 3, 4]), torch.Size([11, 3]), 'native')
     """
-    # --- the same checks as simulate(), before any work
-    record = tuple(record)
-    bad = [r for r in record if r not in SIGNALS]
-    if bad:
-        raise ValueError(f"unknown record signal(s) {bad}; choose from {SIGNALS}")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
-    if int(record_every) != record_every or record_every < 1:
-        raise ValueError(f"record_every must be an integer >= 1, got {record_every}")
-    steps, record_every = int(steps), int(record_every)
-    check_dt(model, dt, method)
-    if not isinstance(state, tuple) or len(state) != 3:
-        raise ValueError("state must be a networks.gsemm.State (v, s, h); build it with model.init_state")
+    # --- simulate()'s checks (check_run_args), then what the C loop itself needs, before any work
+    state, steps, record_every, record, inputs = check_run_args(
+        model, state, steps=steps, dt=dt, method=method, record_every=record_every, record=record, inputs=inputs)
     v, s, h = state
-    if not (isinstance(v, Tensor) and isinstance(s, Tensor)):
-        raise ValueError("state.v and state.s must be tensors")
-    if v.shape != s.shape or v.dim() != 2 or v.shape[1] != model.N:
-        raise ValueError(f"state.v and state.s must both be (B, N={model.N}), got {tuple(v.shape)}, {tuple(s.shape)}")
-    if (h is None) != model.instantaneous:
-        raise ValueError("state.h must be None exactly when the model has T_h = 0; build it with model.init_state")
     dtype = model.xi.dtype
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"backend='native' runs float32 and float64, got {dtype}; use backend='dense'")
-    tensors = [("xi", model.xi), ("phi", model.phi), ("state.v", v), ("state.s", s)] + \
-        ([("state.h", h)] if h is not None else []) + ([("inputs", inputs)] if inputs is not None else [])
-    for name, t in tensors:
-        if t.device.type != "cpu":
-            raise ValueError(f"backend='native' runs on the CPU but {name} is on {t.device}; use backend='dense'")
-        if t.dtype != dtype:
-            raise ValueError(f"{name} has dtype {t.dtype} but the weights are {dtype}; cast it (model.init_state does)")
+    if model.xi.device.type != "cpu":      # the state and the inputs are on the weights' device (checked)
+        raise ValueError(f"backend='native' runs on the CPU but the network is on {model.xi.device}; "
+                         "use backend='dense'")
     B, N, P = v.shape[0], model.N, model.P
-    for name, w in (("xi", model.xi), ("phi", model.phi)):
-        if w.dim() == 3 and w.shape[0] != B:
-            raise ValueError(f"per-stream {name} has batch {w.shape[0]} but the state has B={B} streams")
-    if h is not None and h.shape != (B, P):
-        raise ValueError(f"state.h must be (B, P)=({B}, {P}), got {tuple(h.shape)}")
-    input_mode = 0
+    input_mode = 0 if inputs is None else (1 if inputs.dim() == 2 else 2)
     if inputs is not None:
-        if inputs.dim() == 2 and inputs.shape == v.shape:
-            input_mode = 1
-        elif inputs.dim() == 3 and inputs.shape == (steps, B, N):
-            input_mode = 2
-        else:
-            raise ValueError(f"inputs must be (B, N)={tuple(v.shape)} or (steps, B, N)={(steps, B, N)}, "
-                             f"got {tuple(inputs.shape)}")
-        if not torch.isfinite(inputs).all():
-            raise ValueError("inputs contain NaN or inf")
         inputs = inputs.detach().contiguous()
-    if not (torch.isfinite(v).all() and torch.isfinite(s).all() and (h is None or torch.isfinite(h).all())):
-        raise ValueError("state contains NaN or inf")
     feature, gain, hidden, beta, scale, degree = _kinds(model)
     lib = _load()
 
@@ -380,9 +339,9 @@ def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method
     xi = model.xi.detach().contiguous()
     xiT = xi.transpose(-1, -2).contiguous()
     phi = model.phi.detach().contiguous()
-    sqrt_as = _coef("alpha_s", model.sqrt_alpha_s, B, dtype)
-    alpha_c = _coef("alpha_c", model.alpha_c, B, dtype)
-    beta_d = _coef("beta_d", model.beta_d, B, dtype)
+    sqrt_as = _coef(model.sqrt_alpha_s, B, dtype)
+    alpha_c = _coef(model.alpha_c, B, dtype)
+    beta_d = _coef(model.beta_d, B, dtype)
     v_out = v.detach().clone(memory_format=torch.contiguous_format)
     s_out = s.detach().clone(memory_format=torch.contiguous_format)
     h_out = None if h is None else h.detach().clone(memory_format=torch.contiguous_format)

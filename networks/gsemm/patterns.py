@@ -22,19 +22,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from plasticity.checks import int_at_least
+
 
 def _count(name: str, x, minimum: int = 1) -> int:
-    """``x`` as a Python int, or a ValueError naming ``name`` (floats such as 16.5 or 16.0 and bools are
+    """``x`` as a Python int (:func:`plasticity.checks.int_at_least`: floats such as 16.5 or 16.0 and bools are
     refused rather than truncated)."""
-    if isinstance(x, bool):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
-    try:
-        n = operator.index(x)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}") from None
-    if n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {n}")
-    return n
+    return int_at_least(name, x, minimum)
 
 
 def random_patterns(N: int, P: int, *, generator: torch.Generator | None = None, dtype=torch.float32,

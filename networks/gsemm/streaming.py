@@ -49,7 +49,6 @@ Example
 """
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -57,6 +56,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from plasticity.checks import int_at_least, positive
+
+from .context import clamped_phase
 from .learner import read_checkpoint
 
 __all__ = ["StreamLearner", "StreamOutput", "STREAM_FORMAT", "STREAM_VERSION"]
@@ -78,14 +80,6 @@ class StreamOutput(NamedTuple):
 
     prediction: Tensor
     surprise: Tensor
-
-
-def _check_pos(name: str, v, *, integer: bool = False, minimum: float = 0.0, strict: bool = True) -> None:
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    ok = ok and (v > minimum if strict else v >= minimum) and (not integer or float(v).is_integer())
-    if not ok:
-        kind = "an integer" if integer else "a finite number"
-        raise ValueError(f"{name} must be {kind} {'>' if strict else '>='} {minimum}, got {v!r}")
 
 
 class StreamLearner:
@@ -115,14 +109,12 @@ class StreamLearner:
                  eta: float = 0.0, theta: float = 0.9, recency: float = 20.0, backoff: float = 1e-4, learn: bool = True,
                  dtype: torch.dtype = torch.float32,
                  device: str | torch.device = "cpu"):
-        _check_pos("N", N, integer=True)
-        _check_pos("capacity", capacity, integer=True, minimum=1, strict=False)
-        _check_pos("batch", batch, integer=True)
-        _check_pos("beta", beta)
-        _check_pos("eps", eps)
-        _check_pos("eta", eta, strict=False)
-        _check_pos("recency", recency)
-        _check_pos("backoff", backoff, strict=False)
+        for name, n in (("N", N), ("capacity", capacity), ("batch", batch)):
+            int_at_least(name, n, 1, whole_floats=True)
+        for name, v in (("beta", beta), ("eps", eps), ("recency", recency)):
+            positive(name, v)
+        positive("eta", eta, strict=False)
+        positive("backoff", backoff, strict=False)
         if not (isinstance(theta, (int, float)) and -1.0 < theta < 1.0):
             raise ValueError(f"theta must be a cosine in (-1, 1), got {theta!r}")
         if dtype not in (torch.float32, torch.float64):
@@ -330,12 +322,9 @@ class StreamLearner:
                 back[ar, w] = False                                       # the new cell's own link is not evidence
             q = torch.where(burst, self.backoff * back.to(q.dtype), q)
         cmax = torch.ones_like(best) if self.learn else best             # the imprinted cell matches exactly
-        # softmax(β cos + log(ε + drive)) computed as a product; in the sharp limit cells below 1e-3 of the most
-        # active one are silent (no ε-level leaks along chains)
-        bottom_up = torch.exp((self.beta * (cos - cmax)).clamp_min(-80.0))   # floored: no slow denormals
-        h = torch.where(self.used, bottom_up * (self.eps + q), torch.zeros_like(q))
-        h = torch.where(h >= 1e-3 * h.amax(-1, keepdim=True), h, torch.zeros_like(h))
-        h = h / h.sum(-1, keepdim=True)
+        # the energy network's settle, softmax(β cos + log(ε + drive)) over the stored cells; in the sharp limit
+        # cells below 1e-3 of the most active one are silent (no ε-level leaks along chains)
+        h = clamped_phase(cos, self.eps + q, beta=self.beta, top=cmax, on=self.used, floor=1e-3)
         # use: the cells that carried the (recency-weighted) right prediction
         on = hit & (h_minus >= 0.1 * h_minus.amax(-1, keepdim=True)) & (h_minus > 0)
         self.last_use = torch.where(on, self.steps, self.last_use)
@@ -391,7 +380,7 @@ class StreamLearner:
         >>> lrn.replay(X[[0]], 3)[:, 0].argmax(-1).tolist()
         [1, 2, 3]
         """
-        _check_pos("steps", steps, integer=True)
+        steps = int_at_least("steps", steps, 1, whole_floats=True)
         if isinstance(cue, Tensor) and cue.dim() == 2 and self.batch == 1:
             cue = cue[:, None]
         cue = self._check_chunk(cue)

@@ -1,7 +1,7 @@
 """The native C backend (networks/gsemm/native.c) against the torch dense backend (the oracle).
 
 Tolerance. In float64 both backends evaluate the same expressions in the same order per element
-(integrate.step / kernels.Dense); they differ only in reduction order (MKL vs a fixed 16-way split),
+(integrate.step / rhs.Dense); they differ only in reduction order (MKL vs a fixed 16-way split),
 FMA contraction and libm vs SLEEF for exp/tanh — each O(1e-16) relative per operation. Over the
 runs below (a few hundred steps of a contracting flow) the observed gap is ≤ 1e-13 of the signal's
 scale, so we assert ``max|native - dense| ≤ 1e-10 · max(1, max|dense|)``: three orders of margin

@@ -1,6 +1,8 @@
 r"""Right-hand sides used by the integrators, in full space or in an exact low-dimensional subspace.
 
-Both classes expose the same four methods, so one stepping routine serves both:
+The equations are defined once, by :class:`~networks.gsemm.model.GSEMM` (``cross``, ``fast``, ``slow``,
+``signals``): :class:`Dense` hands those methods to the integrators unchanged, :class:`Subspace` evaluates the
+same equations in reduced coordinates. Both expose the same four methods, so one stepping routine serves both:
 
 * ``cross(s)`` — the delayed drive :math:`α_cΦᵀΞᵀs` (B, P);
 * ``fast(v, h, cross, inp)`` — (dv/dt, dh/dt or None) with the slow population frozen;
@@ -24,17 +26,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .linalg import phi_m, phi_t, xi_m, xi_t
-from .model import GSEMM
-
-SIGNALS = ("v", "s", "hidden", "overlaps", "energy", "F", "S")
+from .linalg import phi_m, phi_t
+from .model import GSEMM, State
 
 
 class Dense:
-    r"""Full-space right-hand side of a :class:`~networks.gsemm.model.GSEMM` (any Lagrangians).
-
-    ``fast`` returns :math:`\dot v = (\sqrt{α_s}Ξσ_h(h) − v + I)/T_f` (and :math:`\dot h` when
-    ``T_h > 0``), ``slow`` :math:`\dot s = (β_dσ_f(v) − s)/T_d`; O(NP) per call.
+    r"""Full-space right-hand side: a thin adapter over the :class:`~networks.gsemm.model.GSEMM`'s own
+    :meth:`~GSEMM.cross`, :meth:`~GSEMM.fast`, :meth:`~GSEMM.slow` and :meth:`~GSEMM.signals` (any
+    Lagrangians, O(NP) per call), with identity coordinates.
 
     >>> import torch
     >>> from networks.gsemm import cycle, dsem
@@ -49,6 +48,7 @@ class Dense:
 
     def __init__(self, model: GSEMM):
         self.m = model
+        self.cross, self.fast, self.slow = model.cross, model.fast, model.slow
 
     def to_coords(self, v: Tensor, s: Tensor):
         return v, s
@@ -56,50 +56,8 @@ class Dense:
     def to_full(self, z: Tensor) -> Tensor:
         return z
 
-    def cross(self, s):
-        m = self.m
-        return m.alpha_c * phi_t(m.phi, xi_t(m.xi, s))
-
-    def fast(self, v, h, cross, inp):
-        m = self.m
-        hh = m.sqrt_alpha_s * xi_t(m.xi, m.feature.act(v)) + cross
-        if h is None:
-            p = m.hidden.act(hh)
-            dh = None
-        else:
-            p = m.hidden.act(h)
-            dh = (hh - h) / m.T_h
-        dv = m.sqrt_alpha_s * xi_m(m.xi, p) - v
-        if inp is not None:
-            dv = dv + inp
-        return dv / m.T_f, dh
-
-    def slow(self, v, s):
-        m = self.m
-        return (m.beta_d * m.feature.act(v) - s) / m.T_d
-
     def signals(self, v, s, h, names, inp):
-        from .model import State
-        m = self.m
-        out = {}
-        st = State(v, s, h)
-        if "v" in names:
-            out["v"] = v
-        if "s" in names:
-            out["s"] = s
-        if "hidden" in names:
-            out["hidden"] = m.hidden_activity(st)
-        if "overlaps" in names:
-            out["overlaps"] = m.overlaps(v)
-        if "energy" in names:
-            out["energy"] = m.energy(st, inp)
-        if "F" in names or "S" in names:
-            fl = m.flow(st, inp)
-            if "F" in names:
-                out["F"] = m.dissipation(st, fl)
-            if "S" in names:
-                out["S"] = m.slow_drive(st, fl)
-        return out
+        return self.m.signals(State(v, s, h), names, inp)
 
 
 def why_not_subspace(model: GSEMM, inputs) -> str | None:
@@ -180,20 +138,13 @@ class Subspace:
 
     def fast(self, z, h, cross, inp):
         m = self.m
-        hh = m.sqrt_alpha_s * self._xt(z) + cross
-        if h is None:
-            p = m.hidden.act(hh)
-            dh = None
-        else:
-            p = m.hidden.act(h)
-            dh = (hh - h) / m.T_h
+        p, dh = m.hidden_rate(m.sqrt_alpha_s * self._xt(z) + cross, h)
         dz = -z
         dz[:, :self.P] += m.sqrt_alpha_s * p
         return dz / m.T_f, dh
 
     def slow(self, z, w):
-        m = self.m
-        return (m.beta_d * z - w) / m.T_d
+        return self.m.slow(z, w)          # identity features: the same equation in coordinates
 
     def signals(self, z, w, h, names, inp):
         m = self.m
