@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from .checks import finite_number
+from .checks import positive
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, outer, resolve_batch
 
 __all__ = ["PairSTDP", "PairSTDPState", "update_trace"]
@@ -93,10 +93,8 @@ class PairSTDP(Rule):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        finite_number("a_plus", self.a_plus)
-        finite_number("a_minus", self.a_minus)
-        if self.a_plus < 0 or self.a_minus < 0:
-            raise ValueError(f"a_plus and a_minus must be >= 0 (signs are in the formula); got {self.a_plus}, {self.a_minus}")
+        for name in ("a_plus", "a_minus"):
+            positive(name, getattr(self, name), strict=False, note=" (signs are in the formula)")
         check_time_constant("tau_plus", self.tau_plus)
         check_time_constant("tau_minus", self.tau_minus)
         if not isinstance(self.nearest, bool):

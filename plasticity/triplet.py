@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from .rule import Rule, check_inputs, check_time_constant, check_trace, decay_factor, outer, resolve_batch
-from .checks import finite_number
+from .checks import positive
 from .stdp import update_trace
 
 __all__ = ["TripletSTDP", "TripletSTDPState"]
@@ -72,10 +72,7 @@ class TripletSTDP(Rule):
     def __post_init__(self) -> None:
         super().__post_init__()
         for name in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
-            v = getattr(self, name)
-            finite_number(name, v)
-            if v < 0:
-                raise ValueError(f"{name} must be >= 0 (signs are in the formula); got {v!r}")
+            positive(name, getattr(self, name), strict=False, note=" (signs are in the formula)")
         for name in ("tau_plus", "tau_minus", "tau_x", "tau_y"):
             check_time_constant(name, getattr(self, name))
         if not isinstance(self.nearest, bool):

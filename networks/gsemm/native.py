@@ -26,11 +26,11 @@ Example
 -------
 >>> import torch
 >>> from networks.gsemm import dsem, cycle, hadamard_patterns, simulate
->>> xi = hadamard_patterns(64, 4, dtype=torch.float64)
->>> net = dsem(xi, cycle(4, dtype=torch.float64), alpha_s=0.5, alpha_c=1.0, beta=10.0, T_d=5.0)
->>> st = net.init_state(xi[:, 0])
->>> _, a = simulate(net, st, steps=500, dt=0.01, record_every=50, backend="native")
->>> _, b = simulate(net, st, steps=500, dt=0.01, record_every=50, backend="dense")
+>>> xi = hadamard_patterns(32, 3, dtype=torch.float64)
+>>> net = dsem(xi, cycle(3, dtype=torch.float64), beta=5.0, T_d=4.0)
+>>> st = net.init_state(xi[:, 1])
+>>> _, a = simulate(net, st, steps=400, dt=0.01, record_every=40, backend="native")
+>>> _, b = simulate(net, st, steps=400, dt=0.01, record_every=40, backend="dense")
 >>> a.backend, torch.allclose(a.overlaps, b.overlaps, rtol=1e-12, atol=1e-13)
 ('native', True)
 """
