@@ -39,6 +39,7 @@ from torch import Tensor
 from plasticity.checks import finite_tensor, int_at_least, known
 
 from ..backends import Availability, Choice, Family
+from ..limits import check_fits, check_work
 from .model import SIGNALS, GSEMM, State
 from .rhs import Dense, Subspace, why_not_subspace
 
@@ -182,11 +183,26 @@ def check_run_args(model: GSEMM, state: State, *, steps: int, dt: float, method:
             raise ValueError(f"inputs must be (B, N)={tuple(v.shape)} or (steps, B, N)={(steps, *v.shape)}, "
                              f"got {tuple(getattr(inputs, 'shape', ())) or type(inputs).__name__}")
         inputs = finite_tensor("inputs", inputs).to(dtype=v.dtype, device=v.device)
+    _check_budget(model, B, steps, method, record_every, record, v)
     model.check()
     for name, x in (("state.v", v), ("state.s", s), ("state.h", h)):
         if x is not None:
             finite_tensor(name, x, "; the state must be finite")
     return state, steps, record_every, record, inputs
+
+
+def _check_budget(model: GSEMM, B: int, steps: int, method: str, record_every: int, record, v: Tensor) -> None:
+    """Refuse a run whose work or recorded trajectory cannot finish or fit (:mod:`networks.limits`)."""
+    stages = 4 if method == "rk4" else 2 if method == "split" else 1
+    shown = f"{steps:,}" if steps < 10 ** 15 else f"{float(steps):.3g}"
+    check_work(float(steps) * B * stages * (2 * model.N * model.P + model.P * model.P),
+               f"simulate ({shown} steps of {method}, B={B}, N={model.N}, P={model.P})",
+               "use fewer steps or run in chunks (chunking is exact)")
+    widths = {"v": model.N, "s": model.N, "hidden": model.P, "overlaps": model.P, "energy": 1, "F": 1, "S": 1}
+    samples = steps // record_every + 1
+    check_fits(samples * (8 + B * v.element_size() * sum(widths[r] for r in record)),
+               f"recording {', '.join(record) or 'the time axis'} at {samples} samples", v.device,
+               "record less often (record_every), fewer signals, or run in chunks")
 
 
 def _slow_exact_rk4(k, v_new, s, dt):
