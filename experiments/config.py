@@ -14,6 +14,17 @@ Example
 ...     method: str = setting("euler", "integrator", choices=("euler", "rk4"))
 >>> apply_overrides(Cfg(), ["N=64"]).N
 64
+
+Settings shared by several experiments live in frozen dataclasses (settings blocks, e.g.
+:class:`experiments.gsemm.common.DSEMSettings`) that a config inherits; :func:`with_defaults` gives the inherited
+settings other defaults and keeps their help text, choices and bounds. The fields stay flat, so
+``--set alpha_c=3`` works whichever block declares ``alpha_c``:
+
+>>> @with_defaults(N=64)
+... class Small(Cfg):
+...     L: int = setting(5, "sequence length")
+>>> Small(), apply_overrides(Small(), ["method=rk4"]).method
+(Small(N=64, method='euler', L=5), 'rk4')
 """
 from __future__ import annotations
 
@@ -38,6 +49,31 @@ def setting(default: Any, help: str, *, choices: Iterable[Any] | None = None, mi
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def with_defaults(**defaults: Any):
+    """Class decorator: make ``cls`` a frozen dataclass whose inherited settings named in ``defaults`` get those
+    defaults; each keeps the type, help text, choices and bounds of the block that declares it. A name that no
+    base class declares is a ``TypeError`` (a typo would otherwise add nothing)."""
+    def wrap(cls):
+        inherited: dict[str, dataclasses.Field] = {}
+        for base in reversed(cls.__mro__[1:]):
+            if dataclasses.is_dataclass(base):
+                inherited.update({f.name: f for f in dataclasses.fields(base)})
+        own = cls.__dict__.get("__annotations__", {})
+        unknown = [k for k in defaults if k not in inherited or k in own]
+        if unknown:
+            raise TypeError(f"with_defaults: {unknown} are not settings that {cls.__name__} inherits")
+        annotations = dict(own)
+        for key, value in defaults.items():
+            f = inherited[key]
+            annotations[key] = f.type
+            setattr(cls, key, dataclasses.field(default=value, metadata=f.metadata)
+                    if not isinstance(value, (list, dict)) else
+                    dataclasses.field(default_factory=lambda v=value: type(v)(v), metadata=f.metadata))
+        cls.__annotations__ = annotations
+        return dataclasses.dataclass(frozen=True)(cls)
+    return wrap
 
 
 def _field_types(cls) -> dict[str, Any]:

@@ -139,6 +139,27 @@ def remove_stale_partials(out: Path) -> list[Path]:
     return gone
 
 
+_AGG = False
+
+
+def pyplot():
+    """``matplotlib.pyplot``, with the non-interactive Agg backend chosen on the first call (runs write PNG
+    files and may have no display). Every figure of an experiment starts here: ``plt = pyplot()``.
+
+    >>> fig, ax = pyplot().subplots()
+    >>> type(fig).__name__
+    'Figure'
+    >>> pyplot().close(fig)
+    """
+    global _AGG
+    if not _AGG:
+        import matplotlib
+        matplotlib.use("Agg")
+        _AGG = True
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def progress_enabled() -> bool:
     """Progress bars are shown on a terminal and hidden in CI or when output is redirected."""
     if os.environ.get("CI"):
@@ -200,11 +221,10 @@ class RunContext:
         return self.tmp / name
 
     def save_figure(self, fig, name: str) -> Path:
-        """Save a matplotlib figure as PNG in the run folder and close it."""
-        import matplotlib.pyplot as plt
+        """Save a matplotlib figure (made with :func:`pyplot`) as PNG in the run folder and close it."""
         p = self.path(name if name.endswith(".png") else name + ".png")
         fig.savefig(p, dpi=110, bbox_inches="tight")
-        plt.close(fig)
+        pyplot().close(fig)
         return p
 
     def progress(self, iterable: Iterable | None = None, total: int | None = None, desc: str = ""):

@@ -1,9 +1,10 @@
 """The catalogue of runnable experiments.
 
-An experiment is a module exposing ``EXPERIMENT = Experiment(name, Config, run, help)`` where
+An experiment is a module exposing ``EXPERIMENT = Experiment(Config, run, help)`` where
 ``Config`` is a frozen dataclass of settings (see :mod:`experiments.config`) and
 ``run(cfg, ctx) -> dict`` returns the metrics. Modules are imported lazily, by name, so listing the
-experiments costs nothing. To add one, write the module and add a line to :data:`CATALOG`.
+experiments costs nothing. To add one, write the module and add a line to :data:`CATALOG`: the catalogue is
+the one place an experiment's name is written (:func:`get` gives the experiment its name).
 
 Example
 -------
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
+
+from .threads import cpu_threads
 
 #: experiment name -> module path (imported on demand)
 CATALOG: dict[str, str] = {
@@ -39,19 +42,29 @@ CATALOG: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Experiment:
-    """A runnable experiment: its name, settings class, entry point and one-line description.
+    """A runnable experiment: its settings class, entry point ``main(cfg, ctx) -> dict`` and one-line description.
 
     ``quick`` holds setting overrides used by ``--quick`` (a small, fast version for CI and smoke tests).
     ``merge(cfg, metrics_list, ctx) -> dict``, when given, rebuilds the report from several runs that
     differ only in their seed range (``python -m experiments merge``, :mod:`experiments.merge`).
+    ``threads``: the torch intra-op threads :meth:`run` uses (0 = torch's default) unless the config has a
+    ``threads`` setting (:class:`experiments.threads.ThreadSettings`). ``name`` is set by :func:`get` from
+    :data:`CATALOG`; a module does not write it.
     """
 
-    name: str
     config: type
-    run: Callable[[Any, Any], dict]
+    main: Callable[[Any, Any], dict]
     help: str
     quick: tuple[str, ...] = ()
     merge: Callable[[Any, list, Any], dict] | None = None
+    threads: int = 0
+    name: str = ""
+
+    def run(self, cfg, ctx) -> dict:
+        """Run ``main(cfg, ctx)`` under :func:`~experiments.threads.cpu_threads` (the thread count of the run)
+        and return its metrics."""
+        with cpu_threads(getattr(cfg, "threads", self.threads)):
+            return self.main(cfg, ctx)
 
 
 def get(name: str) -> Experiment:
@@ -61,4 +74,4 @@ def get(name: str) -> Experiment:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise KeyError(f"unknown experiment {name!r}.{hint} Run `python -m experiments list` to see them all.")
     module = importlib.import_module(CATALOG[name])
-    return module.EXPERIMENT
+    return replace(module.EXPERIMENT, name=name)

@@ -4,6 +4,10 @@ Step loops over small tensors are dominated by per-op overhead; with several int
 machine each tiny op pays thread wake-ups (measured here: 3 s vs 0.02 s per wRNN training step with 2 vs 1
 threads on a loaded 2-core box). :func:`cpu_threads` sets the count for the duration of a run and restores it.
 
+Experiments do not call it themselves: :meth:`experiments.registry.Experiment.run` runs every experiment under
+``cpu_threads(n)``, with ``n`` the config's ``threads`` setting where it has one (inherit :class:`ThreadSettings`
+to offer ``--set threads=N``), else the ``threads`` the experiment was registered with.
+
 Example
 -------
 >>> import torch
@@ -17,8 +21,11 @@ True
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 import torch
+
+from .config import setting
 
 
 @contextlib.contextmanager
@@ -33,3 +40,14 @@ def cpu_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """Settings block: the torch intra-op thread count of a run (see :func:`cpu_threads`).
+
+    >>> ThreadSettings().threads
+    1
+    """
+
+    threads: int = setting(1, "CPU intra-op threads during the run (0 = torch default)", minimum=0)

@@ -66,10 +66,11 @@ import torch.nn.functional as F
 
 from networks.aussm import TokenModel, parse_layers
 from networks.aussm.mamba import SCAN_CHOICES
+from networks.aussm.ops import BACKENDS
 
 from ..config import setting
+from ..context import pyplot
 from ..registry import Experiment
-from ..threads import cpu_threads
 from .tasks import TASKS, get_task
 
 
@@ -99,7 +100,7 @@ class Config:
     test_lengths: list[int] = setting([41, 64, 96, 128, 192, 256], "test lengths (beyond train_max)")
     test_samples: int = setting(256, "test sequences per test length", minimum=1)
     eval_batch: int = setting(256, "evaluation batch size", minimum=1)
-    backend: str = setting("auto", "AUSSM scan backend", choices=("auto", "torch", "triton"))
+    backend: str = setting("auto", "AUSSM scan backend", choices=BACKENDS)
     mamba_scan: str = setting("auto", "Mamba scan (auto: the loop on CPU, the parallel scan elsewhere; the "
                                       "tables in docs/aussm.md used parallel)", choices=SCAN_CHOICES)
 
@@ -229,9 +230,7 @@ def write_tables(summary: dict, md_path, csv_path) -> str:
 
 
 def _plot(runs, cfg, ctx) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     nt = len(cfg.tasks)
     fig, axes = plt.subplots(1, nt, figsize=(4.2 * nt, 3.4), squeeze=False)
     for ax, t in zip(axes[0], cfg.tasks):
@@ -256,11 +255,6 @@ def _plot(runs, cfg, ctx) -> None:
 
 def run(cfg: Config, ctx) -> dict:
     _check(cfg)
-    with cpu_threads(1):  # tiny tensors: one thread is fastest, and shares a busy machine best
-        return _run(cfg, ctx)
-
-
-def _run(cfg: Config, ctx) -> dict:
     runs = []
     total = len(cfg.tasks) * len(cfg.models) * cfg.seeds * cfg.steps
     with ctx.progress(total=total, desc="formal_languages") as bar:
@@ -302,11 +296,12 @@ def merge(cfg: Config, metrics: list[dict], ctx) -> dict:
 
 
 EXPERIMENT = Experiment(
-    "formal_languages", Config, run,
+    Config, run,
     "AUSSM / Mamba / hybrids on parity, cycle navigation, modular arithmetic (with and without brackets) and "
     "A5 (negative control): train lengths 3-40, test 41-256, selection on in-distribution validation",
     quick=("tasks=parity,cycle_nav", "models=a,a|m", "seeds=2", "d_model=8", "d_state=4", "steps=60",
            "batch=16", "eval_every=30", "val_samples=64", "test_lengths=41,64", "test_samples=32",
            "curriculum_every=15"),
     merge=merge,
+    threads=1,  # tiny tensors: one thread is fastest, and shares a busy machine best
 )

@@ -24,7 +24,6 @@ import torch
 
 from ..config import setting
 from ..registry import Experiment
-from ..threads import cpu_threads
 from .contenders import CONTENDERS, DEFAULT_EPOCHS, make
 from .measure import mean_ci
 from .report import figures, write_tables
@@ -188,11 +187,6 @@ def _capacity(name, seed, cfg, cap_N, cap_L, device) -> dict:
 
 def run(cfg: Config, ctx) -> dict:
     tasks, models, noise, cap_N, cap_L = _check(cfg)
-    with cpu_threads(1):  # small tensors: one intra-op thread is fastest
-        return _run(cfg, ctx, tasks, models, noise, cap_N, cap_L)
-
-
-def _run(cfg, ctx, tasks, models, noise, cap_N, cap_L) -> dict:
     t0 = time.perf_counter()
     dev = ctx.device
     seeds = [ctx.seed + i for i in range(cfg.seeds)]
@@ -278,8 +272,9 @@ def _summary(results, tasks, models, n, wall) -> str:
 
 
 EXPERIMENT = Experiment(
-    "compare", Config, run,
+    Config, run,
     "local online learning (GSEMM energy rule) vs BPTT (same GSEMM, AUSSM, a|m, wRNN, Elman, LSTM) on shared tasks",
     quick=("seeds=2", "N=16", "L=4", "noise=0.1,0.3", "noisy_cues=2", "capacity_N=16", "capacity_L=4,8",
            "epochs_local=4", "epochs_gsemm_bptt=6", "epochs_baseline=40"),
+    threads=1,  # small tensors: one intra-op thread is fastest
 )

@@ -15,6 +15,8 @@ import csv
 import math
 import os
 
+from ..context import pyplot
+
 CSV_HEADER = ["model", "task", "metric", "mean", "ci_low", "ci_high", "n"]
 
 #: task -> (metric, column title) shown in table.md
@@ -82,12 +84,21 @@ def write_tables(ctx, results: dict, tasks: list[str], models: list[str]) -> lis
     return rows
 
 
+def _save(ctx, fig, ax, name: str, xlabel: str | None, ylabel: str, title: str) -> None:
+    """Label the axes (``xlabel`` None keeps the x axis as it is), add the legend, lay out and save ``name``.png."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    ctx.save_figure(fig, name)
+
+
 def figures(ctx, results, raw, tasks, models, noise, cap_N) -> None:
     """Accuracy vs presentations and vs wall-clock (sequence/digits), robustness vs cue noise, capacity vs
     N and retention bars, as PNGs in the run folder."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     cmap = plt.get_cmap("tab10")
     color = {m: cmap(i % 10) for i, m in enumerate(models)}
     for t in [t for t in ("sequence", "digits") if t in tasks]:
@@ -100,12 +111,8 @@ def figures(ctx, results, raw, tasks, models, noise, cap_N) -> None:
                     ax.plot([c[xkey] for c in cur], [c["bit_acc"] for c in cur], "o-", ms=3, color=color[m], label=m)
             ax.set_xscale("log")
             ax.set_ylim(0.4, 1.02)
-            ax.set_xlabel(xlabel)
-            ax.set_ylabel("recall bit accuracy (mean over seeds)")
-            ax.set_title(f"{t}: accuracy vs {xkey}")
-            ax.legend(fontsize=7)
-            fig.tight_layout()
-            ctx.save_figure(fig, f"{name}_{t}" if t != "sequence" else name)
+            _save(ctx, fig, ax, f"{name}_{t}" if t != "sequence" else name, xlabel,
+                  "recall bit accuracy (mean over seeds)", f"{t}: accuracy vs {xkey}")
     if "noisy" in tasks:
         fig, ax = plt.subplots(figsize=(6, 3.8))
         levels = [0.0] + list(noise)
@@ -116,12 +123,8 @@ def figures(ctx, results, raw, tasks, models, noise, cap_N) -> None:
             hi = [r[f"bit_acc@{p:g}"]["ci"][1] for p in levels]
             ax.plot(levels, ys, "o-", color=color[m], label=m)
             ax.fill_between(levels, lo, hi, color=color[m], alpha=0.12)
-        ax.set_xlabel("fraction of cue bits flipped")
-        ax.set_ylabel("recall bit accuracy")
-        ax.set_title("robustness to cue noise")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        ctx.save_figure(fig, "robustness")
+        _save(ctx, fig, ax, "robustness", "fraction of cue bits flipped", "recall bit accuracy",
+              "robustness to cue noise")
     if "capacity" in tasks:
         fig, ax = plt.subplots(figsize=(6, 3.8))
         for j, m in enumerate(models):
@@ -132,12 +135,7 @@ def figures(ctx, results, raw, tasks, models, noise, cap_N) -> None:
             xs = [n * (1 + 0.02 * (j - len(models) / 2)) for n in cap_N]
             ax.errorbar(xs, ys, yerr=err, fmt="o-", color=color[m], label=m, capsize=2)
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("pattern width N")
-        ax.set_ylabel("largest L recalled (grid)")
-        ax.set_title("capacity vs N")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        ctx.save_figure(fig, "capacity_vs_N")
+        _save(ctx, fig, ax, "capacity_vs_N", "pattern width N", "largest L recalled (grid)", "capacity vs N")
     if "continual" in tasks:
         fig, ax = plt.subplots(figsize=(7, 3.8))
         keys = [("A_before_B", "A before B"), ("A_after_B", "A after B"), ("B", "B")]
@@ -147,9 +145,5 @@ def figures(ctx, results, raw, tasks, models, noise, cap_N) -> None:
             ax.bar([j + (i - 1) * w for j in range(len(models))], ys, width=w, label=lab)
         ax.set_xticks(range(len(models)))
         ax.set_xticklabels(models, rotation=30, fontsize=8)
-        ax.set_ylabel("whole-sequence recall rate")
         ax.set_ylim(0, 1.05)
-        ax.set_title("retention: learn A, then B")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        ctx.save_figure(fig, "retention")
+        _save(ctx, fig, ax, "retention", None, "whole-sequence recall rate", "retention: learn A, then B")

@@ -86,7 +86,7 @@ def digits_sequence() -> Tensor:
     >>> digits_sequence().shape
     torch.Size([10, 64])
     """
-    from experiments.gsemm.stream import load_sequence
+    from experiments.gsemm.common import load_sequence
     return load_sequence("digits")[0]
 
 

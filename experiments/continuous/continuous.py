@@ -34,8 +34,9 @@ from networks.gsemm.patterns import read_array
 from networks.gsemm.streaming import StreamLearner
 
 from ..config import setting
+from ..context import pyplot
 from ..registry import Experiment
-from ..threads import cpu_threads
+from ..threads import ThreadSettings
 from .task import cui_stream, elements_to_criterion, moving_accuracy, recovery_elements
 
 CONTENDERS = ("gsemm", "lstm_online", "lstm_3000")
@@ -45,7 +46,7 @@ HTM_PUBLISHED = {"elements_to_criterion": 6000, "recovery_elements": 3500, "accu
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ThreadSettings):
     data: str = setting("cui", "cui (the Cui et al. 2016 task) or path/to/stream.npy (T, N), one element per row")
     seeds: int = setting(10, "independent streams (seeds seed..seed+seeds-1), run as one batch", minimum=1)
     elements: int = setting(20_000, "stream length", minimum=20)
@@ -61,7 +62,6 @@ class Config:
     lstm_hidden: int = setting(0, "LSTM hidden units (0: each LSTM's tuned default, 100 online / 50 retrained)",
                                minimum=0)
     chunk: int = setting(1000, "elements per chunk (progress and memory)", minimum=1)
-    threads: int = setting(1, "torch intra-op threads (0: torch default)", minimum=0)
 
 
 def _contenders(cfg: Config) -> list[str]:
@@ -73,10 +73,9 @@ def _contenders(cfg: Config) -> list[str]:
 
 
 def run(cfg: Config, ctx) -> dict:
-    with cpu_threads(cfg.threads):
-        if cfg.data == "cui":
-            return _run_cui(cfg, ctx)
-        return _run_file(cfg, ctx)
+    if cfg.data == "cui":
+        return _run_cui(cfg, ctx)
+    return _run_file(cfg, ctx)
 
 
 def _learner(cfg: Config, N: int, batch: int) -> StreamLearner:
@@ -227,9 +226,7 @@ def _replay(lrn: StreamLearner, streams) -> float:
 
 
 def _figure(ctx, cfg, per_model):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.2))
     colors = {"gsemm": "C3", "lstm_online": "C0", "lstm_3000": "C2"}
     for name, m in per_model.items():
@@ -306,7 +303,7 @@ def _run_file(cfg: Config, ctx) -> dict:
 
 
 EXPERIMENT = Experiment(
-    "continuous", Config, run,
+    Config, run,
     "one-pass online sequence learning on the Cui et al. (2016) high-order stream (or --set data=stream.npy): "
     "GSEMM vs online and retrained LSTMs",
     quick=("seeds=2", "elements=2000", "switch=1000", "contenders=gsemm,lstm_online", "chunk=500"),

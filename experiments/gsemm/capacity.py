@@ -15,27 +15,26 @@ Measured caveat (seed 0, 60 draws): below N ≈ 16 the success probability of DS
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import torch
 
-from networks.gsemm import cycle, decode, dsem, escape_time, lisem, random_patterns, simulate
+from networks.gsemm import cycle, decode, escape_time, random_patterns, simulate
 
-from ..config import setting
+from ..config import setting, with_defaults
+from ..context import pyplot
 from ..registry import Experiment
+from .common import RatioSettings, build_model, dsem_at_ratio
 
 
-@dataclass(frozen=True)
-class Config:
+@with_defaults(r=0.3, beta=3.0, T_d=10.0, dt=0.1)
+class Config(RatioSettings):
+    """``r`` is the transition ratio of both models: DSEM at α_s = β_d = 1, α_c = 1/r; LISEM at α_s = 4,
+    α_c = 2/r; ``beta`` is DSEM's."""
+
     models: list[str] = setting(["dsem", "lisem"], "models to measure (dsem, lisem)")
     N_dsem: list[int] = setting([16, 20, 24], "network sizes for DSEM")
     N_lisem: list[int] = setting([50, 100, 200], "network sizes for LISEM")
     draws: int = setting(100, "pattern draws per P (success = fraction of draws replaying 0→1→2)", minimum=1)
     threshold: float = setting(0.96, "required success probability", positive=True)
-    r: float = setting(0.3, "transition ratio (α_s = β_d = 1 for DSEM; α_s = 4 for LISEM)", positive=True)
-    beta: float = setting(3.0, "DSEM softmax inverse temperature", positive=True)
-    T_d: float = setting(10.0, "slow time constant", positive=True)
-    dt: float = setting(0.1, "Euler step", positive=True)
     P_max: int = setting(512, "upper end of the binary search", minimum=3)
 
 
@@ -46,11 +45,12 @@ def _success(model: str, N: int, P: int, cfg: Config, bank: torch.Tensor) -> flo
     xi = bank[:, :, :P].contiguous()
     phi = cycle(P, dtype=dtype).expand(cfg.draws, P, P).contiguous()
     if model == "dsem":
-        net = dsem(xi, phi, alpha_s=1.0, alpha_c=1.0 / cfg.r, beta=cfg.beta, T_d=cfg.T_d)
+        net = dsem_at_ratio(xi, phi, cfg.r, beta=cfg.beta, T_d=cfg.T_d)
         cue = xi[:, :, 0]
     else:
         a_s = 4.0
-        net = lisem(xi / math.sqrt(N), phi, alpha_s=a_s, alpha_c=math.sqrt(a_s) / cfg.r, T_d=cfg.T_d)
+        lisem = {"model": "lisem", "alpha_s": a_s, "alpha_c": math.sqrt(a_s) / cfg.r, "T_d": cfg.T_d}
+        net = build_model(lisem, xi, phi)                 # unit-norm memories Ξ/√N
         cue = math.sqrt(a_s) * xi[:, :, 0]
     horizon = 3.5 * escape_time(cfg.r, cfg.T_d) + 10.0
     _, tr = simulate(net, net.init_state(cue), steps=int(horizon / cfg.dt), dt=cfg.dt, method="euler",
@@ -116,9 +116,7 @@ def run(cfg: Config, ctx) -> dict:
 
 
 def _figure(ctx, results):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for m, mk in (("dsem", "o"), ("lisem", "s")):
@@ -141,6 +139,6 @@ def _figure(ctx, results):
     ctx.save_figure(fig, "capacity")
 
 
-EXPERIMENT = Experiment("capacity", Config, run,
+EXPERIMENT = Experiment(Config, run,
                         "largest P replayed 0→1→2 in ≥ 96 % of draws vs N, DSEM and LISEM, beside Chaudhry et al.",
                         quick=("N_dsem=16,24", "N_lisem=50,200", "P_max=256"))

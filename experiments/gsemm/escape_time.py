@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import torch
 
-from networks.gsemm import cycle, decode, dsem, escape_time, hadamard_patterns, order_follows_graph, simulate
+from networks.gsemm import cycle, decode, escape_time, hadamard_patterns, order_follows_graph, simulate
 
 from ..config import setting
+from ..context import pyplot
 from ..registry import Experiment
-from .common import DTYPES
+from .common import DTYPES, dsem_at_ratio
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def run(cfg: Config, ctx) -> dict:
         finite = [escape_time(r, T_d) for r in cfg.r if r < 1]
         longest = max(finite) if finite else 10 * T_d
         steps = min(cfg.max_steps, int(math.ceil((cfg.visits + 3.5) * (longest + 2.0) / cfg.dt)))
-        net = dsem(xi, phi, alpha_s=1.0, alpha_c=1.0 / rs, beta=cfg.beta, T_f=1.0, T_d=T_d)
+        net = dsem_at_ratio(xi, phi, rs, beta=cfg.beta, T_d=T_d)
         _, tr = simulate(net, net.init_state(xi[:, 0].repeat(len(cfg.r), 1)), steps=steps, dt=cfg.dt,
                          method="euler", record_every=10, record=("overlaps",))
         for b, r in enumerate(cfg.r):
@@ -71,9 +72,7 @@ def run(cfg: Config, ctx) -> dict:
 
 
 def _figure(ctx, cfg, points):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 4.2))
     rr = np.linspace(0.01, 0.995, 200)
@@ -105,6 +104,6 @@ def _figure(ctx, cfg, points):
     ctx.save_figure(fig, "escape_time")
 
 
-EXPERIMENT = Experiment("escape_time", Config, run,
+EXPERIMENT = Experiment(Config, run,
                         "mean dwell vs r and T_d against T_esc = −T_d ln(1 − √r); phase diagram",
                         quick=("r=0.6,0.9,1.02", "T_d=20", "visits=3"))

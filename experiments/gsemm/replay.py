@@ -6,40 +6,29 @@ with its last 25 % zeroed); expected: order 4, 5, 6, 3, … with ≈ 48 transiti
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from networks.gsemm import METHODS, MODELS, decode, masked_cue, order_follows_graph, simulate
+from networks.gsemm.integrate import BACKENDS
 
-import torch
-
-from networks.gsemm import decode, make_model, masked_cue, order_follows_graph, simulate
-
-from ..config import setting
+from ..config import setting, with_defaults
 from ..registry import Experiment
-from .common import DTYPES, make_graph, make_patterns, plot_overlaps_energy
+from .common import DTYPES, DecodeSettings, DSEMSettings, build_model, make_graph, make_patterns, plot_overlaps_energy
 
 
-@dataclass(frozen=True)
-class Config:
-    model: str = setting("dsem", "network", choices=("dsem", "lisem", "dense_polynomial"))
+@with_defaults(alpha_c=4.9)
+class Config(DecodeSettings, DSEMSettings):
+    model: str = setting("dsem", "network", choices=tuple(MODELS))
     N: int = setting(100, "feature neurons (ignored for a .npy pattern file)", minimum=2)
     P: int = setting(7, "stored memories (ignored for a .npy pattern file)", minimum=2)
     patterns: str = setting("random", "random | hadamard | path/to/patterns.npy (one per row)")
     graph: str = setting("notebook", "Φ: cycle | chain | notebook | edge list like 0-1,1-2")
-    alpha_s: float = setting(1.0, "self (symmetric) interaction strength α_s", minimum=0.0)
-    alpha_c: float = setting(4.9, "cross (sequence) interaction strength α_c")
-    beta: float = setting(1.0, "softmax inverse temperature β (dsem)", positive=True)
-    beta_d: float = setting(1.0, "delay gain β_d")
     gain: float = setting(1.0, "tanh gain γ (lisem)", positive=True)
     degree: int = setting(3, "polynomial degree n (dense_polynomial)", minimum=1)
-    T_f: float = setting(1.0, "feature time constant", positive=True)
-    T_d: float = setting(20.0, "slow-population time constant", positive=True)
     dt: float = setting(0.01, "integration step", positive=True)
     steps: int = setting(58333, "integration steps", minimum=1)
-    method: str = setting("split", "integrator", choices=("euler", "rk4", "split"))
-    backend: str = setting("auto", "integration backend", choices=("auto", "dense", "subspace", "native"))
+    method: str = setting("split", "integrator", choices=METHODS)
+    backend: str = setting("auto", "integration backend", choices=BACKENDS)
     cue: int = setting(4, "index of the cued memory", minimum=0)
     mask: float = setting(0.25, "fraction of the cue's entries zeroed (the last ones)", minimum=0.0)
-    record_every: int = setting(10, "record every k steps", minimum=1)
-    min_dwell: int = setting(5, "decoder: merge visits shorter than this many samples", minimum=1)
     dtype: str = setting("float64", "float32 or float64", choices=tuple(DTYPES))
 
 
@@ -50,16 +39,8 @@ def run(cfg: Config, ctx) -> dict:
     if not 0 <= cfg.cue < P:
         raise ValueError(f"cue={cfg.cue} is out of range for P={P} memories")
     phi = make_graph(cfg.graph, P, dtype=dtype, device=ctx.device)
-    kw = dict(alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, beta_d=cfg.beta_d, T_f=cfg.T_f, T_d=cfg.T_d)
-    if cfg.model == "dsem":
-        kw["beta"] = cfg.beta
-    elif cfg.model == "lisem":
-        kw["gain"] = cfg.gain
-        xi = xi / N ** 0.5  # unit-norm memories keep ΞΞᵀ a projector-like coupling
-    else:
-        kw["degree"] = cfg.degree
-    net = make_model(cfg.model, xi, phi, **kw)
-    cue = masked_cue(xi[:, cfg.cue], cfg.mask)
+    net = build_model(cfg, xi, phi)
+    cue = masked_cue(net.xi[:, cfg.cue], cfg.mask)
     state = net.init_state(cue)
     final, tr = simulate(net, state, steps=cfg.steps, dt=cfg.dt, method=cfg.method, backend=cfg.backend,
                          record_every=cfg.record_every, record=("overlaps", "energy"),
@@ -85,6 +66,6 @@ def run(cfg: Config, ctx) -> dict:
     }
 
 
-EXPERIMENT = Experiment("replay", Config, run,
+EXPERIMENT = Experiment(Config, run,
                         "store patterns, cue one, replay the sequence written in Φ (the authors' DSEM notebook run)",
                         quick=("steps=6000",))

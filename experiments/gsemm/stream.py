@@ -17,18 +17,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import torch
 
+from networks.gsemm import memory_coords
 from networks.gsemm.context import ContextGSEMM
-from networks.gsemm.patterns import read_array
 from networks.gsemm.streaming import StreamLearner
 
 from ..config import setting
+from ..context import pyplot
 from ..registry import Experiment
-from ..threads import cpu_threads
+from .common import load_sequence
 
 
 @dataclass(frozen=True)
@@ -45,34 +44,6 @@ class Config:
     record_every: int = setting(10, "record every k steps", minimum=1)
 
 
-def load_sequence(spec: str) -> tuple[torch.Tensor, str]:
-    """(L, N) ±1 float64 patterns and a description: x = sign(img − 8) for the 0–16 digit images, or a
-    .npy file (binarised at the midpoint of its range unless already ±1).
-
-    >>> load_sequence("digits")[0].shape
-    torch.Size([10, 64])
-    """
-    if spec == "digits":
-        try:
-            from sklearn.datasets import load_digits
-        except ImportError as e:
-            raise ModuleNotFoundError("data=digits needs scikit-learn (pip install 'seqplastic[data]'), "
-                                      "or pass --set data=path.npy") from e
-        d = load_digits()
-        idx = [int(np.flatnonzero(d.target == k)[0]) for k in range(10)]
-        img = d.images[idx].reshape(10, -1)
-        x = np.where(img > 0.5 * 16.0, 1.0, -1.0)
-        return torch.tensor(x, dtype=torch.float64), "scikit-learn digits 0-9 (8x8, binarised)"
-    if not spec.endswith(".npy"):
-        raise ValueError(f"data={spec!r}: use 'digits' or a path to a .npy file (one pattern per row)")
-    arr = read_array(spec, min_rows=2, min_cols=2, what=f"data={spec}: ")
-    path = Path(spec)
-    if not np.isin(arr, (-1.0, 1.0)).all():
-        mid = 0.5 * (arr.min() + arr.max())
-        arr = np.where(arr > mid, 1.0, -1.0)
-    return torch.tensor(arr), f"{path.name} ({arr.shape[0]} patterns of {arr.shape[1]})"
-
-
 def max_pairwise_cosine(X: torch.Tensor) -> float:
     """Largest cosine between two different rows of ``X`` (L, N): items closer than the rule's ``theta`` share
     a hidden unit.
@@ -87,11 +58,6 @@ def max_pairwise_cosine(X: torch.Tensor) -> float:
 
 
 def run(cfg: Config, ctx) -> dict:
-    with cpu_threads(1):  # small per-step tensors: one intra-op thread is fastest
-        return _run(cfg, ctx)
-
-
-def _run(cfg: Config, ctx) -> dict:
     t0 = time.perf_counter()
     X, desc = load_sequence(cfg.data)                     # (L, N)
     L, N = X.shape
@@ -112,7 +78,7 @@ def _run(cfg: Config, ctx) -> dict:
     used = lrn.used[0].nonzero().flatten()
     xi = lrn.xi[0, used]                                                    # (L', N) learned cell patterns
     phi = lrn.phi[0][used][:, used]
-    units = [int((xi / xi.norm(dim=1, keepdim=True) @ Xn[k]).argmax()) for k in range(L)]
+    units = memory_coords(xi.T, X.T).tolist()
     # the replay network sees the patterns centred (their mean removed), which decorrelates alike items such
     # as digits: the dwell on an item grows with how different the next item is
     mu = xi.mean(0, keepdim=True)
@@ -149,9 +115,7 @@ def _run(cfg: Config, ctx) -> dict:
 
 
 def _figures(ctx, X, xi, units, phi, t, ov, energy):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     L, N = X.shape
     side = int(round(math.sqrt(N)))
     if side * side == N:
@@ -190,7 +154,8 @@ def _figures(ctx, X, xi, units, phi, t, ov, energy):
 
 
 EXPERIMENT = Experiment(
-    "stream", Config, run,
+    Config, run,
     "stream the digits 0-9 (or --set data=seq.npy) once into a context GSEMM, then cue it and replay",
     quick=("recall_time=3.0",),
+    threads=1,  # small per-step tensors: one intra-op thread is fastest
 )

@@ -7,36 +7,28 @@ peak times, the fraction of the trial tiled, and the fitted decay time of the ra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import torch
 
-from networks.gsemm import cycle, decode, dsem, hadamard_patterns, random_patterns, simulate
+from networks.gsemm import cycle, decode, simulate
 
-from ..config import setting
+from ..config import setting, with_defaults
+from ..context import pyplot
 from ..registry import Experiment
+from .common import RatioSettings, dsem_at_ratio, make_patterns
 
 
-@dataclass(frozen=True)
-class Config:
+@with_defaults(r=0.6)
+class Config(RatioSettings):
     N: int = setting(128, "feature neurons", minimum=4)
     P: int = setting(5, "memories in the cycle", minimum=2)
     patterns: str = setting("hadamard", "hadamard (orthogonal) or random", choices=("hadamard", "random"))
-    r: float = setting(0.6, "transition ratio α_s/α_c (α_s = β_d = 1)", positive=True)
-    beta: float = setting(10.0, "softmax inverse temperature", positive=True)
-    T_d: float = setting(20.0, "slow time constant", positive=True)
-    dt: float = setting(0.01, "Euler step", positive=True)
     duration: float = setting(200.0, "simulated time (T_f units)", positive=True)
 
 
 def run(cfg: Config, ctx) -> dict:
     dtype = torch.float64
-    if cfg.patterns == "hadamard":
-        xi = hadamard_patterns(cfg.N, cfg.P, dtype=dtype, device=ctx.device)
-    else:
-        xi = random_patterns(cfg.N, cfg.P, generator=ctx.generator(), dtype=dtype, device=ctx.device)
-    net = dsem(xi, cycle(cfg.P, dtype=dtype, device=ctx.device), alpha_s=1.0, alpha_c=1.0 / cfg.r,
-               beta=cfg.beta, T_f=1.0, T_d=cfg.T_d)
+    xi = make_patterns(cfg.patterns, cfg.N, cfg.P, generator=ctx.generator(), dtype=dtype, device=ctx.device)
+    net = dsem_at_ratio(xi, cycle(cfg.P, dtype=dtype, device=ctx.device), cfg.r, beta=cfg.beta, T_d=cfg.T_d)
     steps = int(round(cfg.duration / cfg.dt))
     _, tr = simulate(net, net.init_state(xi[:, 0]), steps=steps, dt=cfg.dt, method="euler", record_every=10,
                      record=("overlaps", "hidden", "s"), progress=ctx.progress_flag("time_cells"))
@@ -81,9 +73,7 @@ def _ramp_decay(t, ramps, d):
 
 
 def _figure(ctx, t, hidden, ramps, order, cfg):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, (a0, a1) = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True)
     a0.imshow(hidden[:, order].T.numpy(), aspect="auto", origin="lower", cmap="Greys",
               extent=[t[0], t[-1], -0.5, cfg.P - 0.5])
@@ -99,6 +89,6 @@ def _figure(ctx, t, hidden, ramps, order, cfg):
     ctx.save_figure(fig, "time_cells")
 
 
-EXPERIMENT = Experiment("time_cells", Config, run,
+EXPERIMENT = Experiment(Config, run,
                         "hidden time cells ordered by peak time and ramping slow population (EDEN Fig. 5 style)",
                         quick=("duration=120",))

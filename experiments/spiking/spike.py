@@ -17,33 +17,32 @@ population rates with the decoded sequence, and ``metrics.json``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
-import numpy as np
 import torch
 
-from networks.gsemm import cycle, decode, dsem, hadamard_patterns, simulate
+from networks.gsemm import cycle, decode, escape_time, hadamard_patterns, simulate
+from networks.gsemm.learner import Learner
+from networks.spiking import TARGETS
 
-from ..config import setting
+from ..config import setting, with_defaults
+from ..context import pyplot
+from ..gsemm.common import (DSEMSettings, LearnSettings, RecallSettings, build_model, build_rule, load_sequence,
+                            present_sequence)
 from ..registry import Experiment
 
 
-@dataclass(frozen=True)
-class Config:
+@with_defaults(alpha_s=0.5, alpha_c=1.0, beta=4.0, T_d=2.0)
+class Config(DSEMSettings):
     N: int = setting(32, "feature neurons (a power of two)", minimum=4)
     P: int = setting(4, "stored memories (cycle)", minimum=2)
-    alpha_s: float = setting(0.5, "α_s", positive=True)
-    alpha_c: float = setting(1.0, "α_c", positive=True)
-    beta: float = setting(4.0, "softmax inverse temperature β", positive=True)
-    T_d: float = setting(2.0, "slow time constant (model units; T_f = 1)", positive=True)
     duration: float = setting(100.0, "replay length (model units; T_f = 1 unit = 10 ms)", positive=True)
     M: int = setting(8, "hidden neurons per memory", minimum=1)
     r_h: float = setting(100.0, "peak rate of one hidden neuron (Hz)", positive=True)
     r_f: float = setting(400.0, "peak feature rate (Hz)", positive=True)
     bin: float = setting(0.5, "decoding bin (in units of the network's T_f)", positive=True)
     min_dwell: int = setting(3, "decoder: merge runs shorter than this many bins", minimum=1)
-    target: str = setting("runtime", "Brian2 target", choices=("runtime", "cpp_standalone", "cuda_standalone"))
+    target: str = setting("runtime", "Brian2 target", choices=TARGETS)
     source: str = setting("stored", "torch network: stored DSEM cycle, or the one the stream job learns",
                           choices=("stored", "stream"))
 
@@ -56,8 +55,7 @@ def run(cfg: Config, ctx) -> dict:
         net, xi, desc, duration, learn_s = _stream_network(ctx)
     else:
         xi = hadamard_patterns(cfg.N, cfg.P, dtype=torch.float64)
-        net = dsem(xi, cycle(cfg.P, dtype=torch.float64), alpha_s=cfg.alpha_s, alpha_c=cfg.alpha_c, beta=cfg.beta,
-                   T_d=cfg.T_d)
+        net = build_model(cfg, xi, cycle(cfg.P, dtype=torch.float64))
         desc, duration, learn_s = f"stored DSEM, Hadamard N={cfg.N}, P={cfg.P} cycle", cfg.duration, 0.0
     cfg = replace(cfg, duration=duration, bin=cfg.bin * float(net.T_f))
     cue = xi[:, 0]
@@ -99,67 +97,32 @@ def run(cfg: Config, ctx) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class _DSEMStream:
+@with_defaults(alpha_c=2.0, T_f=0.05, T_d=1.0, epochs=10, theta=0.9, recall_items=4.0)
+class StreamDSEM(RecallSettings, LearnSettings, DSEMSettings):
     """The epoch-based DSEM protocol the ``stream`` job used before it moved to one-pass learning with the
-    context GSEMM (which the Brian2 mirror does not build yet): 10 epochs x 60 steps per digit."""
-
-    data: str = "digits"
-    epochs: int = 10
-    item_steps: int = 60
-    dt: float = 0.05
-    hidden_per_item: int = 2
-    alpha_s: float = 1.0
-    alpha_c: float = 2.0
-    beta: float = 1.0
-    beta_d: float = 1.0
-    T_f: float = 0.05
-    T_d: float = 1.0
-    eta_xi: float = 2.0
-    eta_phi: float = 2.0
-    theta: float = 0.9
-    tau_y: float = 0.1
-    recall_items: float = 4.0
+    context GSEMM (which the Brian2 mirror does not build yet): the digits, 10 epochs x 60 steps per digit,
+    the recruiting rule."""
 
 
 def _stream_network(ctx):
-    """Learn the ``stream`` job's network (its default settings) with the torch learner; return
+    """Learn the ``stream`` job's network (:class:`StreamDSEM`) with the torch learner; return
     ``(model, patterns (N, L), description, replay duration, seconds)``."""
-    import math
-    from networks.gsemm.learner import Learner
-    from networks.gsemm.learning import RecruitingRule
-
-    from ..gsemm.learn_sequence import dwell_of
-    from ..gsemm.stream import load_sequence
-    sc = _DSEMStream()
+    sc = StreamDSEM()
     t0 = time.perf_counter()
-    X, desc = load_sequence(sc.data)
+    X, desc = load_sequence("digits")
     L, N = X.shape
     P = sc.hidden_per_item * L
     xi0 = torch.randn(N, P, generator=ctx.generator(), dtype=torch.float64) / N
-    net = dsem(xi0, torch.zeros(P, P, dtype=torch.float64), alpha_s=sc.alpha_s, alpha_c=sc.alpha_c, beta=sc.beta,
-               beta_d=sc.beta_d, T_f=sc.T_f, T_d=sc.T_d)
-    rule = RecruitingRule(eta_xi=sc.eta_xi, eta_phi=sc.eta_phi, theta=sc.theta, tau_y=sc.tau_y)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        learner = Learner(net, rule, dt=sc.dt, seed=ctx.seed)
-        for _ in range(sc.epochs):
-            learner.reset_state()
-            for k in range(L):
-                learner.run(X[k].expand(sc.item_steps, 1, N))
-    finally:
-        torch.set_num_threads(before)
-    T_esc = dwell_of(sc.alpha_s, sc.alpha_c, sc.beta_d, sc.T_d)
-    duration = (L + sc.recall_items) * T_esc
+    learner = Learner(build_model(sc, xi0, torch.zeros(P, P, dtype=torch.float64)), build_rule(sc), dt=sc.dt,
+                      seed=ctx.seed)
+    present_sequence(learner, X.T[None], sc.epochs, sc.item_steps)
+    duration = (L + sc.recall_items) * escape_time(float(learner.model.transition_ratio()), sc.T_d)
     return (learner.model, X.T.contiguous(), f"stream-learned DSEM ({desc}; N={N}, {P} hidden units)", duration,
             time.perf_counter() - t0)
 
 
 def _figures(ctx, cfg, res, t, m, d, tr, ref):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     tu_ms = res.time_unit * 1e3
     fig, (a0, a1) = plt.subplots(2, 1, figsize=(10, 5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     a0.plot(res.feature_t * tu_ms, res.feature_i, ",k")
@@ -187,7 +150,8 @@ def _figures(ctx, cfg, res, t, m, d, tr, ref):
 
 
 EXPERIMENT = Experiment(
-    "spike", Config, run,
+    Config, run,
     "spiking (Brian2) mirror of a stored DSEM: replay by spikes, decoded order vs the torch model",
     quick=("duration=40",),
+    threads=1,  # the torch side steps small tensors: one intra-op thread is fastest
 )

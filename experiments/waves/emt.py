@@ -39,18 +39,18 @@ what each flag uses.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-
 import torch
 
-from experiments.config import ConfigError, setting
-from experiments.registry import Experiment
 from networks.waves import EMT_TASKS
+from networks.waves.elman import ELMAN_BACKENDS
 
-from ..threads import cpu_threads
+from ..config import ConfigError, setting, with_defaults
+from ..registry import Experiment
+from ..threads import ThreadSettings
 from . import emt_figures as figs
-from .emt_analysis import analyse
-from .emt_train import window_acc, evaluate_emt, train_emt
+from .common import BPTTSettings
+from .emt_analysis import BASES, analyse
+from .emt_train import CHECKPOINT_RANKS, evaluate_emt, train_emt, window_acc
 
 
 def parse_task(name: str) -> tuple[int, int, int]:
@@ -67,32 +67,26 @@ def parse_task(name: str) -> tuple[int, int, int]:
     raise ConfigError(f"tasks: {name!r} is neither one of {list(EMT_TASKS)} nor an id 'id1/id2/id3'")
 
 
-@dataclass(frozen=True)
-class EMTConfig:
+@with_defaults(batch=64)
+class EMTConfig(ThreadSettings, BPTTSettings):
     tasks: list[str] = setting(["repeat_copy", "compose_a"], "EMT tasks: names or 'id1/id2/id3'")
     l2: list[float] = setting([0.0, 1e-3, 0.1], "L2 weight decays to sweep (Adam weight_decay)")
     hidden: int = setting(128, "hidden units", positive=True)
-    steps: int = setting(20000, "training steps per run", positive=True)
-    batch: int = setting(64, "batch size", positive=True)
-    lr: float = setting(1e-3, "Adam learning rate", positive=True)
-    clip: float = setting(1.0, "global grad-norm clip (0 = off)", minimum=0.0)
     levels: list[int] = setting([10, 20, 40, 60, 100], "curriculum horizons")
     threshold: float = setting(0.96, "curriculum advance threshold on training bit accuracy", positive=True)
     test_horizon: int = setting(200, "test horizon (extrapolation)", positive=True)
     test_batches: int = setting(10, "test batches of `batch`", positive=True)
-    basis: str = setting("krylov_input", "wave basis for the figures",
-                         choices=("krylov_input", "krylov_output", "f_aware"))
+    basis: str = setting("krylov_input", "wave basis for the figures", choices=BASES)
     backend: str = setting("aten", "recurrence backend (aten = torch.nn.RNN's kernel, cuDNN on CUDA)",
-                           choices=("aten", "auto", "torch", "triton"))
+                           choices=ELMAN_BACKENDS)
     max_minutes: float = setting(0.0, "wall-clock cap per training run in minutes (0 = none); reported", minimum=0.0)
-    threads: int = setting(1, "CPU intra-op threads during the run (0 = torch default)", minimum=0)
     seeds: int = setting(1, "runs per task × L2; seed index j uses the streams of --seed <seed+j>", positive=True)
     checkpoint_every: int = setting(2000, "snapshot every this many steps (2000 = the authors' epoch; 0 = off)",
                                     minimum=0)
     checkpoint_top: int = setting(5, "snapshots kept by training accuracy (Lightning save_top_k)", positive=True)
     checkpoint_rank: str = setting("last_batch", "training accuracy that ranks snapshots: the epoch's last batch "
                                    "(what the authors' ModelCheckpoint monitors) or the mean over its last 200 steps",
-                                   choices=("last_batch", "window"))
+                                   choices=CHECKPOINT_RANKS)
 
 
 def _final_train_acc(acc_log: list[tuple[int, float]], window: int = 200) -> float:
@@ -144,7 +138,7 @@ def _pattern(cells: list[dict], key: str):
     return (all(ok) and all(chance)) if (ok and chance) else None
 
 
-def _run(cfg: EMTConfig, ctx) -> dict:
+def run(cfg: EMTConfig, ctx) -> dict:
     task_ids = {t: parse_task(t) for t in cfg.tasks}
     if not cfg.l2 or any(v < 0 for v in cfg.l2):
         raise ConfigError(f"l2={cfg.l2} must be a non-empty list of non-negative numbers")
@@ -235,14 +229,8 @@ def _run(cfg: EMTConfig, ctx) -> dict:
             "summary": "; ".join(parts)}
 
 
-def run(cfg, ctx) -> dict:
-    """Run with ``cfg.threads`` intra-op threads (restored afterwards)."""
-    with cpu_threads(cfg.threads):
-        return _run(cfg, ctx)
-
-
 EXPERIMENT = Experiment(
-    "emt", EMTConfig, run,
+    EMTConfig, run,
     "EMT variable binding: bias-free Elman RNN, test accuracy at horizon 200, spectrum vs Φ, wave basis",
     quick=("tasks=repeat_copy", "l2=0.0,0.1", "hidden=32", "steps=800", "batch=32", "levels=4,8",
            "test_horizon=24", "test_batches=2", "checkpoint_every=200"),

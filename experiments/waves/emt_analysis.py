@@ -24,8 +24,12 @@ from networks.waves import (decode_task_id, dual_basis, eig_count, f_aware_basis
 from .tasks import emt_batch
 
 
+#: the wave bases :func:`wave_basis` builds (the ``emt`` experiment's ``basis`` setting)
+BASES = ("krylov_input", "krylov_output", "f_aware")
+
+
 def wave_basis(model, task_id, kind: str = "krylov_input", d: int = 8, s: int = 8) -> torch.Tensor:
-    """Ψ (float64, ``(H, s·d)``) for ``kind`` in ``krylov_input``, ``krylov_output``, ``f_aware``."""
+    """Ψ (float64, ``(H, s·d)``) for ``kind`` in :data:`BASES`."""
     W = model.weight_hh.detach().cpu().double()
     W_ih = model.weight_ih.detach().cpu().double()
     if kind == "krylov_input":
@@ -34,7 +38,7 @@ def wave_basis(model, task_id, kind: str = "krylov_input", d: int = 8, s: int = 
         return krylov_basis(W, grounding(W_hy=model.readout.detach().cpu().double(), mode="output"), s)
     if kind == "f_aware":
         return f_aware_basis(W, W_ih, decode_task_id(*task_id, d=d, s=s))
-    raise ValueError(f"basis={kind!r} must be 'krylov_input', 'krylov_output' or 'f_aware'")
+    raise ValueError(f"basis={kind!r} must be one of {BASES}")
 
 
 def wave_shift_score(z: torch.Tensor) -> float:

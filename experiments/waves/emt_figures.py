@@ -1,9 +1,11 @@
-"""Figures of the `emt` experiment (matplotlib, imported lazily by the experiment)."""
+"""Figures of the `emt` experiment (matplotlib, imported on first use through :func:`experiments.context.pyplot`)."""
 from __future__ import annotations
 
 import math
 
 import torch
+
+from ..context import pyplot
 
 
 def _np(t):
@@ -12,7 +14,7 @@ def _np(t):
 
 def spectrum_figure(res: dict, title: str):
     """Eigenvalues of W_hh over the eigenvalues of Φ, with the unit circle."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     th = torch.linspace(0, 2 * math.pi, 200)
     ax.plot(_np(th.cos()), _np(th.sin()), color="0.7", lw=1)
@@ -28,7 +30,7 @@ def spectrum_figure(res: dict, title: str):
 
 def basis_matrix_figure(res: dict, s: int, title: str):
     """Ψ⁺ W_hh Ψ as an image (shift blocks appear as identity blocks)."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     A = res["_W_basis"]
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     lim = float(A.abs().quantile(0.995).clamp_min(1e-6))
@@ -44,7 +46,7 @@ def basis_matrix_figure(res: dict, s: int, title: str):
 
 def wave_figure(res: dict, s: int, title: str, frames: int = 12):
     """Ψ*h(t) as an s×d grid for consecutive t: the stored variables travel one block per step."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     z = res["_z"]
     t0 = max(0, s - 2)
     frames = min(frames, z.shape[0] - t0)
@@ -63,7 +65,7 @@ def wave_figure(res: dict, s: int, title: str, frames: int = 12):
 
 def training_figure(runs: list[dict]):
     """Training loss and bit accuracy of every run."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
     for r in runs:
         lab = f"{r['task']} L2={r['l2']:g}" + (f" s{r['seed']}" if "seed" in r else "")
@@ -86,7 +88,7 @@ def table_figure(cells: list[dict]):
     final model's accuracy, hatched bars (when checkpoints were taken) the mean of each seed's best kept
     checkpoint (the paper's statistic).
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     tasks = sorted({c["task"] for c in cells}, key=[c["task"] for c in cells].index)
     l2s = sorted({c["l2"] for c in cells})
     has_best = any(c.get("test_acc_best_ckpt_mean") is not None for c in cells)

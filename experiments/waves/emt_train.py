@@ -99,6 +99,10 @@ def window_acc(acc_log: list[tuple[int, float]], step: int, window: int = 200) -
     return sum(vals) / len(vals) if vals else float("nan")
 
 
+#: how :func:`train_emt` ranks snapshots (the ``emt`` experiment's ``checkpoint_rank`` setting; module docstring)
+CHECKPOINT_RANKS = ("last_batch", "window")
+
+
 def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, lr: float = 1e-3, l2: float = 0.0,
               clip: float = 1.0, levels=(10, 20, 40, 60, 100), threshold: float = 0.96, d: int = 8, s: int = 8,
               generator: torch.Generator | None = None, device="cpu", backend: str = "auto", progress=None,
@@ -115,8 +119,8 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
         raise ValueError(f"steps={steps} must be >= 1")
     if checkpoint_every < 0 or checkpoint_top < 1:
         raise ValueError(f"checkpoint_every={checkpoint_every} must be >= 0 and checkpoint_top={checkpoint_top} >= 1")
-    if checkpoint_rank not in ("last_batch", "window"):
-        raise ValueError(f"checkpoint_rank={checkpoint_rank!r} must be 'last_batch' or 'window'")
+    if checkpoint_rank not in CHECKPOINT_RANKS:
+        raise ValueError(f"checkpoint_rank={checkpoint_rank!r} must be one of {CHECKPOINT_RANKS}")
     top = TopK(checkpoint_top)
     ckpts: list[dict] = []
     init_g = torch.Generator().manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))

@@ -11,48 +11,33 @@ fails at T ≥ 700. Pass band (ours): the wRNN solves within the budget, the iRN
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from experiments.config import setting
-from experiments.registry import Experiment
-from networks.waves import WaveRNN, fft_diag_power, irnn
+from networks.waves import fft_diag_power
 
-from ..threads import cpu_threads
+from ..config import setting, with_defaults
+from ..registry import Experiment
+from ..threads import ThreadSettings
 from . import wave_figures as figs
+from .common import WaveVsIRNNSettings, wave_vs_irnn
 from .seq_train import first_below, train_sequence_model
 from .tasks import adding_batch
 
 
-@dataclass(frozen=True)
-class AddingConfig:
+@with_defaults(c=27, steps=4000)
+class AddingConfig(ThreadSettings, WaveVsIRNNSettings):
     T: int = setting(400, "sequence length", minimum=2)
-    n: int = setting(100, "wRNN neurons per ring", positive=True)
-    c: int = setting(27, "wRNN channels", positive=True)
-    irnn_hidden: int = setting(100, "iRNN hidden units", positive=True)
-    steps: int = setting(4000, "training iterations per model", positive=True)
-    batch: int = setting(128, "batch size", positive=True)
-    lr: float = setting(1e-3, "Adam learning rate", positive=True)
-    clip: float = setting(1.0, "grad-norm clip (0 = off)", minimum=0.0)
     solved: float = setting(0.05, "train MSE that counts as solved", positive=True)
-    backend: str = setting("auto", "recurrence backend", choices=("auto", "torch", "triton"))
-    threads: int = setting(1, "CPU intra-op threads during the run (0 = torch default)", minimum=0)
 
 
 def _mse(out, y):
     return ((out - y) ** 2).mean()
 
 
-def _run(cfg: AddingConfig, ctx) -> dict:
+def run(cfg: AddingConfig, ctx) -> dict:
     device = str(ctx.device)
-    models = {
-        f"wRNN (n={cfg.n}, c={cfg.c})": WaveRNN(2, cfg.n, cfg.c, 1, readout_mode="last", generator=ctx.generator(1),
-                                                 backend=cfg.backend),
-        f"iRNN (n={cfg.irnn_hidden})": irnn(2, cfg.irnn_hidden, 1, generator=ctx.generator(2), backend=cfg.backend),
-    }
     curves, results, panels = {}, {}, {}
-    for i, (name, model) in enumerate(models.items()):
+    for i, (name, model, n_ring) in enumerate(wave_vs_irnn(cfg, ctx, 2, 1, readout_mode="last")):
         ctx.log(f"wave_adding: {name}, T={cfg.T}, {cfg.steps} steps on {device}")
         # iRNN's readout reads the last state only: wrap the per-step ElmanRNN output
         fwd = model if name.startswith("wRNN") else _LastStep(model)
@@ -63,7 +48,6 @@ def _run(cfg: AddingConfig, ctx) -> dict:
             x, y = adding_batch(1000, cfg.T, generator=ctx.generator(20))
             out, hs = fwd(x.to(device))
             test = float(_mse(out.cpu(), y))
-        n_ring = cfg.n if name.startswith("wRNN") else cfg.irnn_hidden
         h = hs[0, :, :n_ring].cpu()
         power = fft_diag_power(h, generator=ctx.generator(30))["power"]
         curves[name] = res["loss"]
@@ -92,13 +76,7 @@ class _LastStep(torch.nn.Module):
         return y[:, -1], hs
 
 
-def run(cfg, ctx) -> dict:
-    """Run with ``cfg.threads`` intra-op threads (restored afterwards)."""
-    with cpu_threads(cfg.threads):
-        return _run(cfg, ctx)
-
-
 EXPERIMENT = Experiment(
-    "wave_adding", AddingConfig, run, "wRNN vs iRNN on the adding problem (iterations to solve, test MSE, waves)",
+    AddingConfig, run, "wRNN vs iRNN on the adding problem (iterations to solve, test MSE, waves)",
     quick=("T=30", "n=16", "c=4", "irnn_hidden=16", "steps=600", "batch=32"),
 )

@@ -18,28 +18,22 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as Fn
 
-from experiments.config import setting
-from experiments.registry import Experiment
-from networks.waves import WaveRNN, fft_diag_power, irnn
+from networks.waves import fft_diag_power
 
-from ..threads import cpu_threads
+from ..config import setting
+from ..registry import Experiment
+from ..threads import ThreadSettings
 from . import wave_figures as figs
+from .common import WaveVsIRNNSettings, wave_vs_irnn
 from .seq_train import train_sequence_model
 from .tasks import copy_batch
 
 
 @dataclass(frozen=True)
-class CopyConfig:
+class CopyConfig(ThreadSettings, WaveVsIRNNSettings):
+    """Defaults: 20,000 steps (the paper trains 60k)."""
+
     T: int = setting(50, "sequence length minus 10 (delimiter at index T-1)", minimum=11)
-    n: int = setting(100, "wRNN neurons per ring", positive=True)
-    c: int = setting(6, "wRNN channels", positive=True)
-    irnn_hidden: int = setting(100, "iRNN hidden units", positive=True)
-    steps: int = setting(20000, "training iterations per model (paper: 60k)", positive=True)
-    batch: int = setting(128, "batch size", positive=True)
-    lr: float = setting(1e-3, "Adam learning rate", positive=True)
-    clip: float = setting(1.0, "grad-norm clip (0 = off)", minimum=0.0)
-    backend: str = setting("auto", "recurrence backend", choices=("auto", "torch", "triton"))
-    threads: int = setting(1, "CPU intra-op threads during the run (0 = torch default)", minimum=0)
 
 
 def _ce(out, y):
@@ -55,20 +49,15 @@ def _evaluate(model, cfg, g, device):
     return float(_ce(out, y)), acc, hs[0].cpu()
 
 
-def _run(cfg: CopyConfig, ctx) -> dict:
+def run(cfg: CopyConfig, ctx) -> dict:
     device = str(ctx.device)
-    models = {
-        f"wRNN (n={cfg.n}, c={cfg.c})": WaveRNN(10, cfg.n, cfg.c, 10, generator=ctx.generator(1), backend=cfg.backend),
-        f"iRNN (n={cfg.irnn_hidden})": irnn(10, cfg.irnn_hidden, 10, generator=ctx.generator(2), backend=cfg.backend),
-    }
     curves, results, panels = {}, {}, {}
-    for i, (name, model) in enumerate(models.items()):
+    for i, (name, model, n_ring) in enumerate(wave_vs_irnn(cfg, ctx, 10, 10)):
         ctx.log(f"wave_copy: {name}, T={cfg.T}, {cfg.steps} steps on {device}")
         res = train_sequence_model(model, lambda g: copy_batch(cfg.batch, cfg.T, generator=g), _ce, cfg.steps, cfg.lr,
                                    cfg.clip, generator=ctx.generator(10 + i), device=device,
                                    progress=lambda it: ctx.progress(it, total=cfg.steps, desc=name))
         loss, acc, h = _evaluate(model, cfg, ctx.generator(20), device)
-        n_ring = cfg.n if name.startswith("wRNN") else cfg.irnn_hidden
         power = fft_diag_power(h[:, :n_ring], generator=ctx.generator(30))["power"]
         curves[name] = res["loss"]
         panels[name] = (h[:, :n_ring], power)
@@ -85,13 +74,7 @@ def _run(cfg: CopyConfig, ctx) -> dict:
                        f"iRNN {ir['test_loss']:.2e} (acc {ir['test_copy_accuracy']:.3f}); ratio {ratio:.1f}x"}
 
 
-def run(cfg, ctx) -> dict:
-    """Run with ``cfg.threads`` intra-op threads (restored afterwards)."""
-    with cpu_threads(cfg.threads):
-        return _run(cfg, ctx)
-
-
 EXPERIMENT = Experiment(
-    "wave_copy", CopyConfig, run, "wRNN vs iRNN on the copy task (loss curves, hidden waves, FFT diagonal power)",
+    CopyConfig, run, "wRNN vs iRNN on the copy task (loss curves, hidden waves, FFT diagonal power)",
     quick=("T=20", "n=16", "c=2", "irnn_hidden=16", "steps=600", "batch=32"),
 )

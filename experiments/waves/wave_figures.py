@@ -1,10 +1,12 @@
 """Figures shared by `wave_copy` and `wave_adding`: loss curves and hidden activity (time × neuron)."""
 from __future__ import annotations
 
+from ..context import pyplot
+
 
 def loss_figure(curves: dict, ylabel: str, solved_level: float | None = None):
     """Training loss of each model on a log scale."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for name, vals in curves.items():
         ax.semilogy(vals, lw=0.8, label=name)
@@ -18,7 +20,7 @@ def loss_figure(curves: dict, ylabel: str, solved_level: float | None = None):
 
 def activity_figure(panels: dict, title: str):
     """One (time × neuron) image per model; a traveling wave shows as diagonal stripes."""
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2))
     axes = [axes] if len(panels) == 1 else axes
     for ax, (name, (act, power)) in zip(axes, panels.items()):

@@ -8,8 +8,8 @@
 >>> decode(traj.overlaps[:, 0], 0.1).order[:5]
 [0, 1, 2, 3, 0]
 """
-from .decoding import (Decoded, argmax_labels, decode, decoded_order, dwell_times, order_follows_graph,
-                       smooth_labels, transitions)
+from .decoding import (Decoded, argmax_labels, decode, decoded_order, dwell_times, memory_coords, memory_cosines,
+                       order_follows_graph, smooth_labels, transitions)
 from .diagnostics import energy_balance, escape_time, regime_indicator
 from .integrate import METHODS, Trajectory, check_dt, simulate
 from .lagrangians import Lagrangian, LogCosh, LogSumExp, Polynomial, Quadratic
@@ -30,8 +30,8 @@ __all__ = [
     # patterns and transition graphs
     "chain", "cycle", "cycles", "from_edges", "hadamard_patterns", "load_patterns", "masked_cue", "random_patterns",
     # decoding and diagnostics
-    "Decoded", "argmax_labels", "decode", "decoded_order", "dwell_times", "order_follows_graph", "smooth_labels",
-    "transitions", "energy_balance", "escape_time", "regime_indicator",
+    "Decoded", "argmax_labels", "decode", "decoded_order", "dwell_times", "memory_coords", "memory_cosines",
+    "order_follows_graph", "smooth_labels", "transitions", "energy_balance", "escape_time", "regime_indicator",
     # online learning
     "Learner", "RULES", "AuthorsRule", "RecruitingRule", "free_recall", "register_rule", "rule_from_settings",
     # one-pass, high-order online learning (context GSEMM)

@@ -218,3 +218,29 @@ def decode(overlaps: Tensor, sample_dt: float, *, min_dwell: int = 1) -> Decoded
     dw = dwell_times(labels, sample_dt)
     mean = float(dw.mean()) if dw.numel() else float("nan")
     return Decoded(labels, order, len(order) - 1, dw, mean)
+
+
+def memory_cosines(xi: Tensor, X: Tensor) -> Tensor:
+    r"""Cosine of every pattern with every stored memory, :math:`\cos(x^{(k)}, ξ_μ)`: ``xi`` (…, N, P) (memories as
+    columns, as in a network's Ξ) and ``X`` (…, N, L) (patterns as columns) give (…, L, P); leading (stream)
+    dimensions are broadcast.
+
+    >>> xi = torch.tensor([[1., 0.], [0., 2.]], dtype=torch.float64)            # N = 2, P = 2
+    >>> memory_cosines(xi, torch.tensor([[3., 1.], [3., 0.]], dtype=torch.float64)).round(decimals=3).tolist()
+    [[0.707, 0.707], [1.0, 0.0]]
+    """
+    if xi.dim() < 2 or X.dim() < 2 or xi.shape[-2] != X.shape[-2]:
+        raise ValueError(f"xi (..., N, P) and X (..., N, L) need the same N; got {tuple(xi.shape)}, {tuple(X.shape)}")
+    dot = X.transpose(-1, -2) @ xi                                             # (..., L, P)
+    return dot / (X.norm(dim=-2).unsqueeze(-1) * xi.norm(dim=-2).unsqueeze(-2) + 1e-12)
+
+
+def memory_coords(xi: Tensor, X: Tensor) -> Tensor:
+    r"""The hidden unit (memory) that stores each pattern after learning, :math:`u_k = \arg\max_μ \cos(x^{(k)}, ξ_μ)`
+    (:func:`memory_cosines`): ``xi`` (…, N, P), ``X`` (…, N, L) give (…, L). Φ in memory coordinates is
+    ``phi[u][:, u]``: a learned sequence shows as its super-diagonal.
+
+    >>> memory_coords(torch.eye(3)[None], torch.eye(3)[None, :, [2, 0, 1]]).tolist()
+    [[2, 0, 1]]
+    """
+    return memory_cosines(xi, X).argmax(-1)
