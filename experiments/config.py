@@ -41,11 +41,18 @@ class ConfigError(ValueError):
     """A bad experiment setting: the message names the key and how to fix it."""
 
 
+#: the largest value of an integer setting that declares no ``maximum`` of its own: a count this large (steps,
+#: epochs, items, neurons...) cannot finish or fit on any machine this library runs on, so it is refused up front
+COUNT_LIMIT = 10 ** 9
+
+
 def setting(default: Any, help: str, *, choices: Iterable[Any] | None = None, minimum: float | None = None,
-            positive: bool = False):
-    """Declare a dataclass field with a help text and optional validation (choices, bounds)."""
+            maximum: float | None = None, positive: bool = False):
+    """Declare a dataclass field with a help text and optional validation (choices, bounds).
+
+    Integer settings without a ``maximum`` are bounded by :data:`COUNT_LIMIT`."""
     meta = {"help": help, "choices": tuple(choices) if choices is not None else None,
-            "minimum": minimum, "positive": positive}
+            "minimum": minimum, "maximum": maximum, "positive": positive}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -156,6 +163,17 @@ def validate(cfg) -> None:
         minimum = meta.get("minimum")
         if minimum is not None and isinstance(value, (int, float)) and value < minimum:
             raise ConfigError(f"{f.name}={value!r} must be >= {minimum}")
+        maximum = meta.get("maximum")
+        if maximum is not None and isinstance(value, (int, float)) and value > maximum:
+            raise ConfigError(f"{f.name}={_short(value)} is above its limit {maximum:g}; a larger run cannot finish "
+                              f"or fit here (see `--help` for every setting's bounds)")
+        if maximum is None and isinstance(value, int) and not isinstance(value, bool) and value > COUNT_LIMIT:
+            raise ConfigError(f"{f.name}={_short(value)} is above {COUNT_LIMIT:.0e}, the limit on any count setting "
+                              "(experiments.config.COUNT_LIMIT): a run of that size cannot finish or fit")
+
+
+def _short(value) -> str:
+    return f"{float(value):.3g}" if abs(value) >= 10 ** 15 else repr(value)
 
 
 def apply_overrides(cfg, pairs: Iterable[str]):
@@ -186,6 +204,13 @@ def describe(cfg_cls) -> str:
         typ = types[f.name]
         tname = getattr(typ, "__name__", str(typ).replace("typing.", ""))
         extra = f" (one of {list(f.metadata['choices'])})" if f.metadata.get("choices") else ""
+        bounds = [f">= {f.metadata['minimum']:g}"] if f.metadata.get("minimum") is not None else []
+        bounds += ["> 0"] if f.metadata.get("positive") else []
+        if f.metadata.get("maximum") is not None:
+            bounds.append(f"<= {f.metadata['maximum']:g}")
+        elif typ is int:
+            bounds.append(f"<= {COUNT_LIMIT:.0e}")
+        extra += f" [{', '.join(bounds)}]" if bounds else ""
         lines.append(f"  {f.name:<14} {tname:<8} default={getattr(defaults, f.name)!r:<12} {f.metadata.get('help', '')}{extra}")
     return "\n".join(lines)
 

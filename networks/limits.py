@@ -5,6 +5,8 @@ with the limit named instead of running until it is killed.
   exceeds the memory available now on its device: ``MemAvailable`` of ``/proc/meminfo`` on the CPU
   (the physical memory where that file does not exist), the free memory reported by
   ``torch.cuda.mem_get_info`` on a CUDA device.
+- **Steps.** A loop driven from Python of more than :data:`MAX_STEPS` steps is refused (about three hours at
+  10 µs per step, the fastest such a loop goes).
 - **Work.** A call of more than :data:`MAX_MULTIPLY_ADDS` multiply-adds is refused. At 10¹³ multiply-adds per
   second (a large GPU at its peak) that is about three hours; on a CPU core, years. No experiment of this
   library comes within six orders of magnitude of it, so the bound only stops runaway settings such as
@@ -24,10 +26,13 @@ import os
 
 import torch
 
-__all__ = ["MAX_MULTIPLY_ADDS", "available_memory", "check_fits", "check_work"]
+__all__ = ["MAX_MULTIPLY_ADDS", "MAX_STEPS", "available_memory", "check_fits", "check_steps", "check_work"]
 
 #: the largest number of multiply-adds one call may need (see the module docstring)
 MAX_MULTIPLY_ADDS = 1e17
+#: the largest number of steps of a loop driven from Python (e.g. a learner fed step by step): at 10 µs per step,
+#: the fastest such a loop goes, about three hours
+MAX_STEPS = 1e9
 
 
 def available_memory(device: torch.device | str = "cpu") -> int:
@@ -84,3 +89,19 @@ def check_work(multiply_adds: float, what: str, hint: str = "") -> None:
         raise ValueError(f"{what} needs about {multiply_adds:.3g} multiply-adds, more than the limit of "
                          f"{MAX_MULTIPLY_ADDS:.3g} (networks.limits.MAX_MULTIPLY_ADDS: about {hours:.0f} hours at "
                          "1e13 per second)" + (f"; {hint}" if hint else ""))
+
+
+def check_steps(steps: float, what: str, hint: str = "") -> None:
+    """Raise ``ValueError`` when ``what`` is a Python-driven loop of more than :data:`MAX_STEPS` steps.
+
+    >>> check_steps(10 ** 6, "presenting the sequence")
+    >>> check_steps(1e12, "presenting the sequence", "use fewer epochs")
+    Traceback (most recent call last):
+    ...
+    ValueError: presenting the sequence takes 1e+12 steps, more than the limit of 1e+09 (...); use fewer epochs
+    """
+    if steps > MAX_STEPS:
+        hours = MAX_STEPS * 1e-5 / 3600
+        raise ValueError(f"{what} takes {float(steps):.3g} steps, more than the limit of {MAX_STEPS:.3g} "
+                         f"(networks.limits.MAX_STEPS: about {hours:.0f} hours at 10 µs per step)"
+                         + (f"; {hint}" if hint else ""))

@@ -35,6 +35,7 @@ import torch
 from networks.gsemm import (MODELS, RULES, chain, cycle, cycles, dsem, from_edges, hadamard_patterns, load_patterns,
                             random_patterns, rule_from_settings)
 from networks.gsemm.patterns import read_array
+from networks.limits import check_steps
 
 from ..config import setting
 
@@ -244,6 +245,8 @@ def present_sequence(learner, X: torch.Tensor, epochs: int, item_steps: int, pro
     torch.Size([2, 2])
     """
     B, N, L = X.shape
+    check_steps(float(epochs) * L * item_steps, f"presenting {L} items × {item_steps} steps for {epochs} epochs",
+                "use fewer epochs or item_steps")
     out = []
     it = range(epochs) if progress is None else progress(range(epochs))
     for _ in it:

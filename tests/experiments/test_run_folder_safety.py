@@ -1,6 +1,7 @@
 """The run-folder code never deletes or replaces what it did not create (issue: reliability, items 1, 4, 10, 12, 16)."""
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from experiments import cli
+
 from experiments.context import RunContext, is_run_folder, remove_stale_partials
 
 
@@ -167,3 +169,23 @@ def test_bad_input_matrix(name, tmp_path, capsys):
         err = _err(capsys).strip()
         assert named in err and len(err.splitlines()) == 1 and "Traceback" not in err, (setting, err)
         assert not out.exists() and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize("sets, msg", [
+    (["epochs=1e99"], "epochs=1e+99 is above 1e+09, the limit on any count setting"),
+    (["steps=1e99"], "steps=1e+99 is above 1e+09"),
+    (["epochs=100000000"], "takes 3e+10 steps, more than the limit of 1e+09"),   # each count allowed, the product not
+])
+def test_work_that_cannot_finish_is_refused_up_front(tmp_path, capsys, sets, msg):
+    name = "replay" if sets[0].startswith("steps") else "learn_sequence"
+    t0 = time.perf_counter()
+    rc = cli.main(["run", name, "--quick", *[a for s in sets for a in ("--set", s)], "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+    assert time.perf_counter() - t0 < 30 and not (tmp_path / "r").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_help_shows_every_bound(capsys):
+    assert cli.main(["run", "learn_sequence", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "[>= 1, <= 1e+09]" in out and "[> 0]" in out

@@ -36,3 +36,9 @@ def test_limits_use_the_real_device_memory():
     limits.check_fits(2 ** 20, "one MiB")
     with pytest.raises(ValueError, match="available on cpu; shrink it"):
         limits.check_fits(2.0 ** 80, "a yottabyte", hint="shrink it")
+
+
+def test_python_driven_loops_are_bounded():
+    limits.check_steps(10 ** 6, "a loop")
+    with pytest.raises(ValueError, match=r"takes 1e\+10 steps, more than the limit of 1e\+09 .*MAX_STEPS"):
+        limits.check_steps(1e10, "a loop")
