@@ -135,7 +135,6 @@ def _torch_cuda() -> str:
 
 
 def _native() -> str:
-    import torch
     from networks.gsemm import simulate
     from networks.gsemm.native import native_available
     ok, info = native_available()
@@ -166,7 +165,7 @@ _TRITON = textwrap.dedent("""
 
 
 def _triton() -> str:
-    from networks.gsemm.fused import triton_available
+    from networks.gsemm.triton_ops import triton_available
     ok, why = triton_available()
     if not ok:
         raise Unavailable(f"{why}; pip install -e '.[kernels]'")

@@ -31,7 +31,7 @@ torch.Size([41, 1, 4])
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable
 
 import torch
 from torch import Tensor
@@ -55,7 +55,7 @@ def _native_available() -> Availability:
 
 
 def _triton_available() -> Availability:
-    from .fused import triton_available
+    from .triton_ops import triton_available
     return triton_available()
 
 
@@ -269,7 +269,7 @@ def resolve_backend(backend: str, model: GSEMM, state: State, steps: int = 1, me
     ...
     networks.backends.BackendError: backend='subspace' does not apply: the feature layer is nonlinear ...)
     """
-    from .fused import why_not_triton
+    from .triton_ops import why_not_triton
     from .native import why_not_native
     v = state.v
     record = tuple(record)
@@ -290,7 +290,7 @@ def _simulate_native_chunked(model, state, steps, dt, method, record_every, reco
     from .native import simulate_native
     chunk = record_every * max(1, 20000 // record_every)
     bar = _progress_bar(progress, steps)
-    parts, t_off, done = [], 0.0, 0
+    parts, done = [], 0
     st = state
     while True:
         n = min(chunk, steps - done)
@@ -364,8 +364,8 @@ def simulate(model: GSEMM, state: State, *, steps: int, dt: float, method: str =
 
     choice = resolve_backend(backend, model, state, steps, method, record_every, record, inputs)
     if choice in ("triton", "native"):
-        if choice == "triton":  # one fused kernel launch for the whole run (networks/gsemm/fused.py)
-            from .fused import simulate_fused
+        if choice == "triton":  # one fused kernel launch for the whole run (networks/gsemm/triton_ops.py)
+            from .triton_ops import simulate_fused
             final, traj = simulate_fused(model, state, steps=steps, dt=dt, method=method, record_every=record_every,
                                          record=record, inputs=inputs)
         else:  # compiled C loop (networks/gsemm/native.py)

@@ -65,7 +65,7 @@ def test_fused_kernel_on_gpu(method):
     cues = xi[:, :64].T.contiguous() * (torch.rand(64, 784, generator=g) > 0.25)
     net = dsem(xi.cuda(), cycle(64, device="cuda"), alpha_s=1.0, alpha_c=4.9, T_d=20.0)
     ref_net = dsem(xi.double(), cycle(64, dtype=torch.float64), alpha_s=1.0, alpha_c=4.9, T_d=20.0)
-    from networks.gsemm.fused import simulate_fused
+    from networks.gsemm.triton_ops import simulate_fused
     _, t1 = simulate_fused(net, net.init_state(cues.cuda()), steps=2000, dt=0.01, method=method, record_every=20,
                            precision="tf32x3")
     _, t2 = simulate(ref_net, ref_net.init_state(cues.double()), steps=2000, dt=0.01, method=method,
