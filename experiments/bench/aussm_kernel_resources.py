@@ -7,8 +7,8 @@ kernel will have, which matters most on machines where no GPU is available to ti
 
 Usage::
 
-    python -m experiments.aussm.kernel_resources                       # issue shapes, fast + precise, 4/8 warps
-    python -m experiments.aussm.kernel_resources --dn 128,64 --warps 4 8 --precision fast
+    python -m experiments.bench.aussm_kernel_resources                       # issue shapes, fast + precise, 4/8 warps
+    python -m experiments.bench.aussm_kernel_resources --dn 128,64 --warps 4 8 --precision fast
 
 Example
 -------
@@ -32,7 +32,7 @@ def compile_resources(D: int, N: int, precision: str = "fast", *, num_warps: int
     Raises whatever Triton raises when a kernel does not compile for that target."""
     from networks.aussm import triton_scan as ts
 
-    from ..kernel_compile import compile_for_gpu
+    from .kernel_compile import compile_for_gpu
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision={precision!r} is not one of {list(PRECISIONS)}")
@@ -40,7 +40,8 @@ def compile_resources(D: int, N: int, precision: str = "fast", *, num_warps: int
     cfg = ts.config(D, N, chunk)
     base = dict(T=cfg["T"], BN=cfg["BN"], BK=cfg["BK"], PREC=prec, FAST_TRIG=fast_trig, HAS_Z=True, PRECISE=precise)
     out = {}
-    for name, fn, consts in (("fwd", ts._aussm_fwd_kernel, dict(base, HAS_H0=True)), ("bwd", ts._aussm_bwd_kernel, base)):
+    kernels = (("fwd", ts._aussm_fwd_kernel, dict(base, HAS_H0=True)), ("bwd", ts._aussm_bwd_kernel, base))
+    for name, fn, consts in kernels:
         row = compile_for_gpu(fn, consts, num_warps=num_warps, arch=arch, pointer_types={"starts_ptr": "*i32"},
                               with_ptxas=with_ptxas)
         out[name] = {**row, **cfg, "num_warps": num_warps}

@@ -1,6 +1,6 @@
 """Benchmark of the Mamba block's two scans (loop vs parallel), the evidence behind ``scan="auto"``.
 
-    python -m experiments.aussm.bench_mamba_scan [--device cuda] [--lengths 30 256 1024] [--json F]
+    python -m experiments.bench.aussm_mamba_scan [--device cuda] [--lengths 30 256 1024] [--json F]
 
 For each length it times forward + backward of a one-layer ``m`` :class:`networks.aussm.TokenModel`
 (the ``formal_languages`` shape by default: d_model 16, d_state 16, batch 32) with ``mamba_scan="sequential"``
@@ -24,7 +24,7 @@ import json
 import torch
 
 from experiments.threads import cpu_threads
-from experiments.timing import time_ms
+from experiments.bench.timing import time_ms
 from networks.aussm import TokenModel
 from networks.aussm.mamba import resolve_scan
 

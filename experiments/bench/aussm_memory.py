@@ -13,8 +13,8 @@ here, against 113 / 396 MiB from ``torch.cuda.max_memory_allocated`` on the GPU.
 
 Usage::
 
-    python -m experiments.aussm.bench_memory                      # (8, 128, 64, 4096)
-    python -m experiments.aussm.bench_memory --shape 4,128,16,16384 --dtheta-mib 16 32 64
+    python -m experiments.bench.aussm_memory                      # (8, 128, 64, 4096)
+    python -m experiments.bench.aussm_memory --shape 4,128,16,16384 --dtheta-mib 16 32 64
 
 Example
 -------
@@ -122,7 +122,7 @@ def main(argv=None) -> list[dict]:
     rows = []
     print("| b, d, n, L | dθ slab MiB | extra MiB fwd | extra MiB fwd+bwd |\n|---|---|---|---|")
     for mib in budgets:
-        out = subprocess.run([sys.executable, "-m", "experiments.aussm.bench_memory", "--shape", a.shape,
+        out = subprocess.run([sys.executable, "-m", "experiments.bench.aussm_memory", "--shape", a.shape,
                               "--dtheta-mib", str(mib)], env=env, capture_output=True, text=True, check=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)

@@ -2,7 +2,7 @@ r"""The official AUSSM CUDA op, built from a local copy and called on our inputs
 
 The official kernel (arjunkaruvally/AUSSM, ``extension-cpp/``) is **never part of this project**: fetch the
 repository yourself, export its ``extension-cpp`` folder somewhere (this repo ignores ``.official/``), and
-point :func:`build` (or ``bench_scan --official DIR``) at it. :func:`build` copies the folder to a scratch
+point :func:`build` (or ``aussm_scan --official DIR``) at it. :func:`build` copies the folder to a scratch
 directory, applies the two source edits that CUDA 13's CCCL 3 needs (``cub::LaneId()`` and ``cub::CTA_SYNC()``
 were removed), and compiles it in place for one architecture.
 
@@ -45,8 +45,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import torch
 
 from networks.aussm.reference import polar, scan_polar
 

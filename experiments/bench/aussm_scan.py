@@ -2,8 +2,8 @@
 
 For every shape (b, d, n, L): forward and forward+backward time (CUDA events, warm-ups, median of
 ``--reps``), extra peak memory, forward error against the float64 polar oracle with the official
-*unscaled* test distribution (u in {0, 1}, W_A and b_A ~ N(0, 1) unscaled, dt ~ N(0,1), z ~ N(0,1); drawn in float32 and upcast,
-so the oracle sees exactly the kernel's inputs and the error is the kernel's own) and
+*unscaled* test distribution (u in {0, 1}, W_A and b_A ~ N(0, 1) unscaled, dt ~ N(0,1), z ~ N(0,1); drawn in
+float32 and upcast, so the oracle sees exactly the kernel's inputs and the error is the kernel's own) and
 -- where ``--grads`` covers the shape -- the largest relative gradient error over all inputs. A
 roofline column gives the binding bound among HBM bytes (3.0 TB/s), sin+cos on the SFU (4.2e12/s) and
 the phase projection on tensor cores (TF32 ≈ 400 TFLOP/s dense; ×3 for 3×TF32; fp32 SIMT 67 TFLOP/s
@@ -11,11 +11,11 @@ for ``precise``); these are estimated peak rates, not measured here.
 
 Usage::
 
-    python -m experiments.aussm.bench_scan                 # the issue's shapes on CUDA
-    python -m experiments.aussm.bench_scan --tiny          # a seconds-long smoke run (CPU interpreter ok)
-    python -m experiments.aussm.bench_scan --json out.json --precision fast precise
-    python -m experiments.aussm.bench_scan --shapes '8,128,64,4096' --chunk 16 32 64 --num-warps 4 8 --no-grads
-    python -m experiments.aussm.bench_scan --official .official/extension-cpp   # + the official op, same inputs
+    python -m experiments.bench.aussm_scan                 # the issue's shapes on CUDA
+    python -m experiments.bench.aussm_scan --tiny          # a seconds-long smoke run (CPU interpreter ok)
+    python -m experiments.bench.aussm_scan --json out.json --precision fast precise
+    python -m experiments.bench.aussm_scan --shapes '8,128,64,4096' --chunk 16 32 64 --num-warps 4 8 --no-grads
+    python -m experiments.bench.aussm_scan --official .official/extension-cpp   # + the official op, same inputs
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import torch
 from networks.aussm import aussm_scan, scan_polar
 from networks.aussm.reference import polar
 
-from ..timing import peak_extra_mib, time_ms
+from .timing import peak_extra_mib, time_ms
 
 ISSUE_SHAPES = [(16, 32, 64, 2048), (8, 128, 64, 4096), (4, 128, 16, 16384), (64, 64, 16, 2048),
                 (16, 32, 64, 512), (16, 32, 64, 128)]
@@ -107,7 +107,7 @@ def grad_error(shape, precision, device, gen, chunk):
 
 def run(shapes, precisions, reps, warmup, device, chunk, grads, seed=0, chunks=None, warps=None, official=None):
     """Measure every shape × precision × chunk size (``chunks``) × warps per program (``warps``); with
-    ``official`` (the module from :func:`experiments.aussm.official_op.load`) also the official op on the same
+    ``official`` (the module from :func:`experiments.bench.aussm_official_op.load`) also the official op on the same
     inputs, one row per shape."""
     from networks.aussm import triton_scan
     gen = torch.Generator().manual_seed(seed)
@@ -187,9 +187,9 @@ def _timed(shape, fwd, fwdbwd, leaf, reps, warmup, device):
 
 
 def official_row(ops, shape, args, raw, y64, ymax, reps, warmup, device, gen):
-    """The official op (``ops`` from :func:`experiments.aussm.official_op.load`) on the same inputs, in its own
+    """The official op (``ops`` from :func:`experiments.bench.aussm_official_op.load`) on the same inputs, in its own
     ``(b, d, L)`` layout (the transposes are outside the timed calls): times, extra memory and error."""
-    from .official_op import to_official
+    from .aussm_official_op import to_official
     b, d, n, L = shape
     u, dt, W, bA, _, _, Dk, z = args
     off = [a.detach().clone() for a in to_official(u, dt, W, bA, raw[0], raw[1], Dk, z)]
@@ -239,7 +239,7 @@ def main(argv=None):
     p.add_argument("--json", default=None, help="also write the rows to this JSON file")
     p.add_argument("--official", default=None, metavar="DIR",
                    help="also time the official CUDA op, built from this local copy of its 'extension-cpp' folder "
-                        "(see experiments.aussm.official_op; never committed)")
+                        "(see experiments.bench.aussm_official_op; never committed)")
     p.add_argument("--official-build", default="/tmp/aussm_official", metavar="DIR",
                    help="scratch folder for building the official op (reused when already built)")
     p.add_argument("--dtheta-mib", type=float, default=None,
@@ -260,7 +260,7 @@ def main(argv=None):
           f"{torch.cuda.get_device_name(0) if device.type == 'cuda' else 'cpu'}", flush=True)
     official = None
     if a.official:
-        from . import official_op
+        from . import aussm_official_op as official_op
         if device.type != "cuda":
             p.error("--official needs a CUDA device (the official op is CUDA-only)")
         official = official_op.load(official_op.build(a.official, a.official_build))

@@ -1,6 +1,6 @@
 """Throughput of one-pass streaming, side by side in one process.
 
-``python -m experiments.continuous.bench_stream`` prints elements per second for
+``python -m experiments.bench.continuous_stream`` prints elements per second for
 
 * the :class:`~networks.gsemm.streaming.StreamLearner` on the Cui et al. (2016) stream, per stream and
   batched, for several batch sizes B and pools K (one torch thread);
@@ -24,7 +24,7 @@ import torch
 
 from networks.gsemm.streaming import StreamLearner
 
-from .task import cui_stream
+from experiments.continuous.task import cui_stream
 
 
 def _stream(B: int, elements: int, device: str = "cpu") -> torch.Tensor:

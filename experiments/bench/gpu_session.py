@@ -3,18 +3,18 @@
 GPU time is scarce (a lent H100 for 30 minutes, at most 10 minutes per command), so every GPU-only check of
 the open AUSSM and wave issues is listed here once, with a time limit, and run by group::
 
-    python -m experiments.gpu_session --list                       # the plan (works anywhere)
-    python -m experiments.gpu_session --group aussm --out "$OUT"   # accuracy, speed, the official op
-    python -m experiments.gpu_session --group tune --out "$OUT"    # launch configurations, memory
-    python -m experiments.gpu_session --group waves --out "$OUT"   # wave kernels, EMT recipe
-    python -m experiments.gpu_session --only aussm_kernel_tests,bench_rnn --out "$OUT"
+    python -m experiments.bench.gpu_session --list                       # the plan (works anywhere)
+    python -m experiments.bench.gpu_session --group aussm --out "$OUT"   # accuracy, speed, the official op
+    python -m experiments.bench.gpu_session --group tune --out "$OUT"    # launch configurations, memory
+    python -m experiments.bench.gpu_session --group waves --out "$OUT"   # wave kernels, EMT recipe
+    python -m experiments.bench.gpu_session --only aussm_kernel_tests,bench_rnn --out "$OUT"
 
 Each step runs in its own process with its own time limit; its output goes to ``OUT/<step>.log`` and, after
 every step, ``OUT/summary.json`` and ``OUT/summary.md`` are rewritten, so a command that is cut off still
 returns what it finished. A failing step is recorded and the next one runs. ``--budget`` stops starting new
 steps once the next one's limit would overrun it. Missing test packages are installed from ``.whl/`` when
 present (the device has no internet), and the official AUSSM op is benchmarked beside ours when its source is
-at ``.official/extension-cpp`` (never committed; see :mod:`experiments.aussm.official_op`).
+at ``.official/extension-cpp`` (never committed; see :mod:`experiments.bench.aussm_official_op`).
 
 Example
 -------
@@ -36,9 +36,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
-ENV_SCRIPT = ("import torch, triton, platform; print('python', platform.python_version(), '| torch', torch.__version__, "
+ENV_SCRIPT = ("import torch, triton, platform; "
+              "print('python', platform.python_version(), '| torch', torch.__version__, "
               "'| triton', triton.__version__, '| cuda', torch.version.cuda); "
               "print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'NO CUDA DEVICE')")
 WHEEL_PACKAGES = ("pytest", "hypothesis", "einops", "tqdm", "matplotlib")
@@ -58,7 +59,7 @@ def _official_args() -> tuple[str, ...]:
     return ("--official", ".official/extension-cpp") if (ROOT / ".official" / "extension-cpp").is_dir() else ()
 
 
-BENCH = (PY, "-m", "experiments.aussm.bench_scan", "--reps", "20", "--warmup", "5")
+BENCH = (PY, "-m", "experiments.bench.aussm_scan", "--reps", "20", "--warmup", "5")
 STEPS: list[Step] = [
     Step("env", "aussm", (PY, "-c", ENV_SCRIPT), 30, "versions and device"),
     Step("aussm_kernel_tests", "aussm", (PY, "-m", "pytest", "-q", "-x", "tests/networks/aussm/kernel"), 150,
@@ -76,13 +77,13 @@ STEPS: list[Step] = [
     Step("aussm_slab16", "tune", (*BENCH, "--shapes", "8,128,64,4096;4,128,16,16384", "--precision", "fast",
                                   "--no-grads", "--dtheta-mib", "16", "--json", "{out}/aussm_slab16.json"), 90,
          "time and memory with a 16 MiB dθ slab (twice the backward launches of the 32 MiB default)"),
-    Step("mamba_scan_bench", "tune", (PY, "-m", "experiments.aussm.bench_mamba_scan", "--device", "cuda",
+    Step("mamba_scan_bench", "tune", (PY, "-m", "experiments.bench.aussm_mamba_scan", "--device", "cuda",
                                       "--json", "{out}/mamba_scan.json"), 60,
          "Mamba loop vs parallel scan on CUDA (checks the GPU half of scan='auto')"),
     Step("env_waves", "waves", (PY, "-c", ENV_SCRIPT), 30, "versions and device"),
     Step("waves_tests", "waves", (PY, "-m", "pytest", "-q", "-x", "tests/networks/waves"), 150,
          "wave kernel suite on CUDA"),
-    Step("bench_rnn", "waves", (PY, "experiments/waves/bench_rnn.py", "--out", "{out}/bench_rnn.json"), 150,
+    Step("bench_rnn", "waves", (PY, "-m", "experiments.bench.waves_rnn", "--out", "{out}/bench_rnn.json"), 150,
          "fused wRNN / Elman recurrence vs eager and cuDNN"),
     Step("emt_repeat_copy", "waves", (PY, "-m", "experiments", "run", "emt", "--device", "cuda", "--out",
                                       "{out}/emt", "--set", "tasks=repeat_copy", "--set", "l2=0"), 240,

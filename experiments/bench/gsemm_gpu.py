@@ -1,6 +1,6 @@
 """GPU benchmark of GSEMM integration (run on a CUDA machine): network-steps per second.
 
-    python -m experiments.gsemm.bench_gpu [--B 4096] [--N 784] [--P 64] [--steps 400] [--json out.json]
+    python -m experiments.bench.gsemm_gpu [--B 4096] [--N 784] [--P 64] [--steps 400] [--json out.json]
 
 For each method (euler, split) it times, side by side in one run: the dense eager loop, dense with
 CUDA-graph replay, the exact subspace backend eager, subspace with CUDA graphs, and the fused Triton
@@ -31,7 +31,7 @@ def _net(N, P, B, dtype, device):
 def _time(net, cues, steps, method, backend, graph, record_every):
     st = net.init_state(cues)
     if backend.startswith("triton"):
-        from networks.gsemm.fused import simulate_fused
+        from networks.gsemm.triton_ops import simulate_fused
         prec = backend.split("-")[1] if "-" in backend else "ieee"
         run = lambda n: simulate_fused(net, st, steps=n, dt=0.01, method=method, record_every=record_every,
                                        precision=prec)
@@ -56,7 +56,7 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
-        raise SystemExit("bench_gpu needs a CUDA device")
+        raise SystemExit("gsemm_gpu needs a CUDA device")
     torch.backends.cuda.matmul.allow_tf32 = False
     dev = torch.device("cuda")
     rows = []

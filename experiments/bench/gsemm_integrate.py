@@ -1,19 +1,20 @@
 """Throughput of ``networks.gsemm.simulate`` backends on the CPU: dense (eager torch), subspace, native (C).
 
-Run ``python -m experiments.gsemm.bench_integrate`` (full, ~1–3 min on 2 cores) or with ``--quick``
+Run ``python -m experiments.bench.gsemm_integrate`` (full, ~1–3 min on 2 cores) or with ``--quick``
 (a few seconds, a smoke test). Cases:
 
 * the authors' DSEM notebook run: N=100, P=7, one stream, float64, split RK4, 58,333 steps of dt=0.01;
 * a batched run: N=784, P=64, B=64 streams, float32, Euler and split RK4, 2,000 steps.
 
 For each case and backend it prints wall seconds, steps/s and network-steps/s (B × steps/s), the
-max |overlap − dense overlap| (against the first backend timed when dense is not run), and the ratio to the authors' numpy code. The numpy figures are
-**quoted** from the project's earlier peer measurement (2,460 steps/s at 100/7 and 303 steps/s at 784/64, B=1,
-float64, same machine type), not measured here: no upstream code is fetched or run.
+max |overlap − dense overlap| (against the first backend timed when dense is not run), and the ratio to the
+authors' numpy code. The numpy figures are **quoted** from the project's earlier peer measurement (2,460 steps/s
+at 100/7 and 303 steps/s at 784/64, B=1, float64, same machine type), not measured here: no upstream code is
+fetched or run.
 
 Example
 -------
->>> from experiments.gsemm.bench_integrate import run_case
+>>> from experiments.bench.gsemm_integrate import run_case
 >>> rows = run_case(N=32, P=3, B=1, dtype="float64", method="split", steps=50, backends=("dense", "native"))
 >>> [r["backend"] for r in rows]
 ['dense', 'native']
@@ -107,7 +108,8 @@ def _print(rows: list[dict]) -> None:
         ratio = f"{r['net_steps_per_s'] / q:9.1f}" if q else f"{'-':>9}"
         same = "" if r["labels_same"] else " (!)"
         print(f"{case:<30} {r['backend']:<9} {r['steps']:>7} {r['seconds']:>8.3f} {r['steps_per_s']:>10,.0f} "
-              f"{r['net_steps_per_s']:>12,.0f} {r['net_steps_per_cpu_s']:>11,.0f} {ratio} {r['err_vs_first']:>9.1e} {r['labels']:>6}{same}")
+              f"{r['net_steps_per_s']:>12,.0f} {r['net_steps_per_cpu_s']:>11,.0f} {ratio} "
+              f"{r['err_vs_first']:>9.1e} {r['labels']:>6}{same}")
     for (n, p), q in QUOTED_NUMPY.items():
         print(f"{f'{n}/{p} B=1 64 (authors numpy)*':<30} {'quoted':<9} {'':>7} {'':>8} {q:>10,.0f} {q:>12,.0f} "
               f"{'':>11} {1.0:>9.1f}")
@@ -121,7 +123,7 @@ def main(argv=None) -> list[dict]:
     >>> {r["backend"] for r in rows}
     {'native'}
     """
-    ap = argparse.ArgumentParser(prog="python -m experiments.gsemm.bench_integrate", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m experiments.bench.gsemm_integrate", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="short runs (a few seconds), for smoke testing")
     ap.add_argument("--repeats", type=int, default=3, help="repeats per native measurement (median); torch "
                     "backends run once on the long cases")

@@ -1,6 +1,6 @@
 """Benchmark of online learning (issue: plasticity / streaming learner).
 
-    python -m experiments.gsemm.bench_learning [--quick] [--skip-authors]
+    python -m experiments.bench.gsemm_learning [--quick] [--skip-authors]
 
 Prints, measured side by side in one run on this machine:
 
@@ -57,7 +57,8 @@ def _overhead(rule_name: str, T: int, B: int, N: int = 100, L: int = 10) -> dict
             v, s, _ = integrate_step(k, v, s, None, 1e-3, "euler", chunk[i])
         res["bare_s"] = time.perf_counter() - t0
     for learn in (False, True):
-        lrn = Learner(net, rule, dt=1e-3, learn=learn)  # the rule's own input mode (authors: current, recruiting: clamp)
+        # the rule's own input mode (authors: current, recruiting: clamp)
+        lrn = Learner(net, rule, dt=1e-3, learn=learn)
         t0 = time.perf_counter()
         lrn.run(chunk)
         res[f"learner_{'learn' if learn else 'nolearn'}_s"] = time.perf_counter() - t0

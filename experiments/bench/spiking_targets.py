@@ -18,8 +18,8 @@ one JSON document (``--json``) and printed as Markdown:
 
 Usage::
 
-    python -m experiments.spiking.bench_spiking --quick                 # CPU, cpp_standalone, < 2 min
-    python -m experiments.spiking.bench_spiking --targets cpp_standalone cuda_standalone --json out.json
+    python -m experiments.bench.spiking_targets --quick                 # CPU, cpp_standalone, < 2 min
+    python -m experiments.bench.spiking_targets --targets cpp_standalone cuda_standalone --json out.json
 
 Each case is independent: an error is recorded in the JSON (``"error"``) and the next case runs; a case that
 would start after ``--budget`` seconds is recorded as skipped.
@@ -205,7 +205,7 @@ def main(argv=None) -> dict:
     shapes = QUICK_SHAPES if a.quick else FULL_SHAPES
     duration = a.duration or (2.0 if a.quick else 10.0)
     replay_dur = 20.0 if a.quick else 40.0
-    workdir = a.workdir or tempfile.mkdtemp(prefix="bench_spiking_")
+    workdir = a.workdir or tempfile.mkdtemp(prefix="spiking_targets_")
     from networks.spiking import brian2_available
     ok, b2v = brian2_available()
     if not ok:

@@ -4,7 +4,7 @@ On CUDA, :func:`time_ms` brackets every call with CUDA events and synchronises a
 overhead counts, as it does for a user at launch-bound sizes), after ``warmup`` untimed calls; on the CPU it
 uses ``time.perf_counter``. Both return the median and the 10th/90th percentiles in milliseconds.
 :func:`peak_extra_mib` is the CUDA peak allocation during one call minus what was allocated before it (NaN on
-the CPU, where the caching allocator's statistics do not exist; see ``experiments.aussm.bench_memory``).
+the CPU, where the caching allocator's statistics do not exist; see ``experiments.bench.aussm_memory``).
 
 Example
 -------

@@ -14,7 +14,7 @@ Roofline: a fused scan must read ``z`` and write ``hs`` (forward: 2·B·L·H·4 
 ``grad_hs``, ``hs`` and writes ``grad_z`` (3·B·L·H·4 bytes). The fraction reported is that minimum traffic /
 3.35 TB/s (H100 SXM HBM3) over the measured time.
 
-    python experiments/waves/bench_rnn.py --out bench.json        # needs a CUDA device
+    python -m experiments.bench.waves_rnn --out bench.json        # needs a CUDA device
 """
 from __future__ import annotations
 
@@ -26,14 +26,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as Fn
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from networks.waves.scan_op import recurrent_scan
+from networks.waves.scan_reference import scan_reference
 
-from networks.waves.scan_op import recurrent_scan  # noqa: E402
-from networks.waves.scan_reference import scan_reference  # noqa: E402
-
-from experiments.timing import peak_extra_mib, time_ms  # noqa: E402
+from .timing import peak_extra_mib, time_ms
 
 HBM_BYTES_PER_S = 3.35e12
 
@@ -135,9 +131,10 @@ def main(argv=None):
     p.add_argument("--impls", default="triton,eager-roll,eager-conv,cudnn-rnn", help="comma list of implementations")
     a = p.parse_args(argv)
     if not torch.cuda.is_available():
-        print("bench_rnn: needs a CUDA device (torch sees none)", file=sys.stderr)
+        print("waves_rnn: needs a CUDA device (torch sees none)", file=sys.stderr)
         return 2
-    cases = [("wRNN sMNIST", "ring", "relu", 128, 784, 256 * 16, 16), ("EMT Elman", "dense", "tanh", 64, 108, 128, None)]
+    cases = [("wRNN sMNIST", "ring", "relu", 128, 784, 256 * 16, 16),
+             ("EMT Elman", "dense", "tanh", 64, 108, 128, None)]
     if a.small:
         cases = [("wRNN small", "ring", "relu", 8, 64, 64 * 16, 16), ("Elman small", "dense", "tanh", 16, 32, 64, None)]
     rows = []
@@ -164,7 +161,8 @@ def main(argv=None):
                     r[f"speedup_fwd_vs_{ref}"] = base[ref]["fwd_ms"] / r["fwd_ms"]
     dev = torch.cuda.get_device_name(0)
     print(f"device: {dev}; torch {torch.__version__}")
-    hdr = f"{'case':<12} {'impl':<11} {'fwd ms':>9} {'fwd+bwd ms':>11} {'peak MiB':>9} {'err hs':>8} {'err gz':>8} {'err gw':>8} {'HBM% f+b':>8}"
+    hdr = (f"{'case':<12} {'impl':<11} {'fwd ms':>9} {'fwd+bwd ms':>11} {'peak MiB':>9} {'err hs':>8} {'err gz':>8} "
+           f"{'err gw':>8} {'HBM% f+b':>8}")
     print(hdr)
     for r in rows:
         if "error" in r:

@@ -1,2 +1,3 @@
 """Traveling-wave experiments: EMT variable binding (`emt`), wRNN vs iRNN copy (`wave_copy`) and adding
-(`wave_adding`), task streams shared with the other experiments, and the recurrent-kernel benchmark."""
+(`wave_adding`), and task streams shared with the other experiments (the recurrent-kernel benchmark is
+``experiments.bench.waves_rnn``)."""

@@ -88,7 +88,7 @@ def selective_scan_parallel(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: T
     :math:`2^k` earlier. Only products of decays in (0, 1] appear (no division, no overflow), so it agrees with
     the sequential scan to rounding (tested to 1e-12 in float64, gradients included). Same arguments and
     results as :func:`selective_scan`; memory O(b·L·e·n) per level. On one CPU thread it is *slower* than the
-    loop, by 2× at L 30 and 16× at L 1024 (``python -m experiments.aussm.bench_mamba_scan``; figures in
+    loop, by 2× at L 30 and 16× at L 1024 (``python -m experiments.bench.aussm_mamba_scan``; figures in
     ``docs/benchmarks.md``). It was ≈1.9× faster than an earlier loop whose per-step slices made autograd
     zero-fill the whole (b, L, e, n) tensor for every time step (the loop now reads by ``unbind``).
 

@@ -338,10 +338,10 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
 # ---------------------------------------------------------------------------------------------
 PRECISIONS = {"fast": ("tf32x3", True), "precise": ("ieee", False), "tf32": ("tf32", True)}
 #: warps per program for the forward and backward kernels (a tuning knob swept by
-#: ``experiments.aussm.bench_scan --num-warps``; 4 is the value measured so far)
+#: ``experiments.bench.aussm_scan --num-warps``; 4 is the value measured so far)
 NUM_WARPS = {"fwd": 4, "bwd": 4}
 #: dθ slab budget of the backward: 32 MiB keeps fwd+bwd at (8, 128, 64, 4096) at 144 MiB (64 MiB: 176 MiB;
-#: ``experiments.aussm.bench_memory``); a smaller slab means more backward launches (16 → 32 at that shape)
+#: ``experiments.bench.aussm_memory``); a smaller slab means more backward launches (16 → 32 at that shape)
 DTHETA_BUDGET_BYTES = 32 * 2**20
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from experiments import gpu_session as gs
+from experiments.bench import gpu_session as gs
 
 
 def test_every_group_fits_one_device_command():

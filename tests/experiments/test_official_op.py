@@ -1,4 +1,4 @@
-"""Side-by-side plumbing for the official AUSSM op (experiments.aussm.official_op, bench_scan --official).
+"""Side-by-side plumbing for the official AUSSM op (experiments.bench.aussm_official_op, aussm_scan --official).
 
 The official CUDA op itself needs a GPU and a local copy of its source (never part of this project); these
 tests check everything around it on the CPU: the CCCL-3 source edits, the layout and parameter mapping
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments.aussm import bench_scan, official_op
+from experiments.bench import aussm_official_op as official_op, aussm_scan as bench_scan
 from networks.aussm import scan_polar
 from networks.aussm.reference import polar
 

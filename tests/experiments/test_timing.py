@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from experiments.timing import peak_extra_mib, time_ms
+from experiments.bench.timing import peak_extra_mib, time_ms
 
 
 def test_cpu_timing_measures_the_call_and_orders_percentiles():

@@ -16,7 +16,7 @@ triton = pytest.importorskip("triton", reason="triton is not installed: nothing 
                     reason="under TRITON_INTERPRET the kernels are interpreter objects, not compilable")
 @pytest.mark.parametrize("precision", ["fast", "precise"])
 def test_forward_and_backward_compile_for_sm90(precision):
-    from experiments.aussm.kernel_resources import compile_resources
+    from experiments.bench.aussm_kernel_resources import compile_resources
     res = compile_resources(32, 16, precision, num_warps=4)
     for name in ("fwd", "bwd"):
         r = res[name]

@@ -20,7 +20,7 @@ os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
     ("_dense_bwd_kernel", dict(ACT=1, BB=16, HP=128), 4),
 ])
 def test_wave_kernels_compile_for_sm90(name, consts, warps):
-    from experiments.kernel_compile import compile_for_gpu
+    from experiments.bench.kernel_compile import compile_for_gpu
     from networks.waves import scan_triton
     r = compile_for_gpu(getattr(scan_triton, name), consts, num_warps=warps)
     assert 0 < r["registers"] <= 255 and r["spill_store_bytes"] is not None, r

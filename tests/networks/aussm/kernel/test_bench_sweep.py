@@ -1,5 +1,5 @@
 """The benchmark's chunk × warps sweep (run on the interpreter in CI, on CUDA where present)."""
-from experiments.aussm import bench_scan
+from experiments.bench import aussm_scan as bench_scan
 from networks.aussm import triton_scan
 
 from .helpers import DEVICE
