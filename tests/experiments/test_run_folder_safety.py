@@ -189,3 +189,19 @@ def test_help_shows_every_bound(capsys):
     assert cli.main(["run", "learn_sequence", "--help"]) == 0
     out = capsys.readouterr().out
     assert "[>= 1, <= 1e+09]" in out and "[> 0]" in out
+
+
+def test_unwritable_out_is_one_line(tmp_path, capsys, monkeypatch):
+    """A read-only parent (simulated: root ignores permission bits, so chmod cannot be used in CI)."""
+    from pathlib import Path
+    real = Path.mkdir
+
+    def deny(self, *args, **kwargs):
+        if str(self).startswith(str(tmp_path / "ro")):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", deny)
+    assert cli.main(["run", "escape_time", "--quick", "--out", str(tmp_path / "ro" / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot create the run folder" in err and "Permission denied" in err
