@@ -52,7 +52,8 @@ def _add_subcommands(sub) -> None:
     s.add_argument("--workers", type=int, default=None, help="parallel runs (default: CPU count)")
     s.add_argument("--cpus-per-run", type=float, default=1.0, help="Ray: CPUs requested per run")
     s.add_argument("--gpus-per-run", type=float, default=0.0, help="Ray: GPUs requested per run")
-    s.add_argument("--out", type=Path, default=None, help="sweep folder (default runs/sweep-NAME-<time>); reuse to resume")
+    s.add_argument("--out", type=Path, default=None,
+                   help="sweep folder (default runs/sweep-NAME-<time>); reuse to resume")
     s.add_argument("--device", default="cpu", help="cpu or cuda")
     sub.add_parser("diagnose", help="versions, usable backends and a smoke test of each")
     m = sub.add_parser("merge", help="one report from runs of one experiment that differ only in their seeds")

@@ -153,7 +153,8 @@ def validate(cfg) -> None:
         meta = f.metadata
         choices = meta.get("choices")
         if choices and value not in choices:
-            raise ConfigError(f"{f.name}={value!r} is not one of {list(choices)}; pass e.g. --set {f.name}={choices[0]}")
+            raise ConfigError(f"{f.name}={value!r} is not one of {list(choices)}; "
+                              f"pass e.g. --set {f.name}={choices[0]}")
         if value is None:
             continue
         if isinstance(value, float) and not math.isfinite(value):
@@ -211,7 +212,8 @@ def describe(cfg_cls) -> str:
         elif typ is int:
             bounds.append(f"<= {COUNT_LIMIT:.0e}")
         extra += f" [{', '.join(bounds)}]" if bounds else ""
-        lines.append(f"  {f.name:<14} {tname:<8} default={getattr(defaults, f.name)!r:<12} {f.metadata.get('help', '')}{extra}")
+        lines.append(f"  {f.name:<14} {tname:<8} default={getattr(defaults, f.name)!r:<12} "
+                     f"{f.metadata.get('help', '')}{extra}")
     return "\n".join(lines)
 
 

@@ -183,13 +183,15 @@ _BRIAN2 = textwrap.dedent("""
         print("UNAVAILABLE: " + why.replace(chr(10), " ")); sys.exit(0)
     import shutil
     if target != "runtime" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
-        print("UNAVAILABLE: no C++ compiler (g++/c++/clang++) on PATH; install one, e.g. apt-get install g++"); sys.exit(0)
+        print("UNAVAILABLE: no C++ compiler (g++/c++/clang++) on PATH; "
+              "install one, e.g. apt-get install g++"); sys.exit(0)
     if target == "cuda_standalone":
         from networks.spiking.targets import brian2cuda_available
         ok, why = brian2cuda_available()
         if not ok:
             print("UNAVAILABLE: brian2cuda is not usable (" + why.replace(chr(10), " ")[:200] + "); "
-                  "pip install -e '.[spiking-cuda]' (Python >= 3.12, brian2 2.10.1) on a machine with nvcc"); sys.exit(0)
+                  "pip install -e '.[spiking-cuda]' (Python >= 3.12, brian2 2.10.1) "
+                  "on a machine with nvcc"); sys.exit(0)
         import torch
         if not torch.cuda.is_available():
             print("UNAVAILABLE: no CUDA device visible (torch.cuda.is_available() is False)"); sys.exit(0)

@@ -164,7 +164,8 @@ def plan(name: str, grid: dict[str, list[str]], *, seeds: int = 1, seed: int = 0
     names = [s.name for s in specs]
     if len(set(names)) != len(names):  # two values with the same slug: make every name unique
         specs = [RunSpec(s.experiment, s.settings, s.seed,
-                         str(Path(s.out).with_name(s.name + "-" + hashlib.sha1(repr(s.settings).encode()).hexdigest()[:6])),
+                         str(Path(s.out).with_name(
+                             s.name + "-" + hashlib.sha1(repr(s.settings).encode()).hexdigest()[:6])),
                          s.overrides, s.quick, s.device, s.config) for s in specs]
     return specs
 

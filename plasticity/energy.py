@@ -363,7 +363,8 @@ class GSEMMPhi(Rule):
 def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, target_h: Tensor, free_h: Tensor, *,
                  alpha_s=1.0, alpha_c=1.0, c_xi=None, xi_phi: Tensor | None = None,
                  reduce: str = "mean") -> tuple[Tensor, Tensor]:
-    r"""Rates (dΞ/dt · T_lξ, dΦ/dt · T_lφ) of the contrastive rule in the GSEMM authors' released code (Karuvally et al., ICML 2023):
+    r"""Rates (dΞ/dt · T_lξ, dΦ/dt · T_lφ) of the contrastive rule in the GSEMM authors' released code
+    (Karuvally et al., ICML 2023):
 
     .. math::
         T_{lξ}\,\dot Ξ &= c_ξ\,x\,ŷᵀ − \sqrt{α_s}\,v\,σᵀ + α_c\,s\,(Φ(ŷ − σ))ᵀ \\
@@ -374,8 +375,8 @@ def authors_rule(xi: Tensor, phi: Tensor, x: Tensor, v: Tensor, s: Tensor, targe
     exactly :math:`[-\partial E/\partial W]_{(x, ŷ)} − [-\partial E/\partial W]_{(v, σ)}`. Their code
     rescales the presented pattern before the Hebbian target term (x ← x + √α_s x), i.e.
     ``c_xi = 1 + √α_s`` on the target term only — which is what lets Ξ grow while the input current keeps
-    v ≈ x + Ξσ (with c_ξ = √α_s the fixed point would need Ξσ = 0). The caller multiplies by ``dt / T_l``. Their code applies Ξ first and computes Φ's
-    update with the new Ξ: pass it as ``xi_phi`` (default: ``xi``).
+    v ≈ x + Ξσ (with c_ξ = √α_s the fixed point would need Ξσ = 0). The caller multiplies by ``dt / T_l``. Their
+    code applies Ξ first and computes Φ's update with the new Ξ: pass it as ``xi_phi`` (default: ``xi``).
 
     >>> import torch
     >>> xi, phi = torch.zeros(3, 2), torch.zeros(2, 2)

@@ -1,8 +1,8 @@
 r"""``formal_languages``: length generalisation of AUSSM, Mamba and their hybrids on formal languages.
 
-Protocol (the released AUSSM code's algorithmic sweeps, with model selection on an in-distribution validation split): for every
-task (:mod:`experiments.aussm.tasks`: parity, cycle navigation mod 5, modular arithmetic mod 5 with and
-without brackets, the A5 word problem as a negative control), every model string (``a``, ``a|a``, ``a|m``,
+Protocol (the released AUSSM code's algorithmic sweeps, with model selection on an in-distribution validation
+split): for every task (:mod:`experiments.aussm.tasks`: parity, cycle navigation mod 5, modular arithmetic mod 5
+with and without brackets, the A5 word problem as a negative control), every model string (``a``, ``a|a``, ``a|m``,
 ``m|a``, ``m|m``; :class:`networks.aussm.TokenModel`) and every seed: train with AdamW (cosine decay,
 gradient clipping 1.0) on lengths drawn uniformly from ``train_min`` to the current longest length, which by
 default follows a **length curriculum** (``curriculum_every=400``: 5 for steps 1–399, 10 from step 400, 20 from
@@ -16,8 +16,8 @@ Writes ``results.md`` and ``results.csv`` (per task and model: best and median t
 median validation accuracy), ``accuracy_vs_length.png``, and ``metrics.json`` with ``summary``
 (``summary[task][model] = {best_test, median_test, median_val, seeds}``) and every run.
 
-Expectation (from related formal-language results; hypotheses, not AUSSM paper numbers): parity and cycle navigation ≈ 100 % for models with
-an ``a`` layer, near chance for ``m|m``; A5 near chance (1/60) for all.
+Expectation (from related formal-language results; hypotheses, not AUSSM paper numbers): parity and cycle
+navigation ≈ 100 % for models with an ``a`` layer, near chance for ``m|m``; A5 near chance (1/60) for all.
 
 Why ``phase_scale`` and ``phase_lr``: with the released AUSSM init (``phase_scale=1``) the token-dependent part of
 the phase θ = W_A u + b_A is tiny (two tokens differ by ≈0.03–0.15 rad at d = 16–32), while parity needs a
@@ -39,10 +39,10 @@ runs; with train lengths 3–5 only, ``a`` and ``m|a`` fitted both tasks exactly
 trains on it for the remaining 52 % of the steps. Extrapolation to 41–256 stays partial (docs/aussm.md).
 
 Defaults are sized for a 2-core CPU (one thread, about an hour): 5 tasks × 5 models × **2 seeds** (not the
-5 of the full protocol) × 2500 steps, d_model 16, d_state 16, batch 32, curriculum every 400 steps, validation 512 sequences
-every 250 steps, 256 test sequences per test length. Measured on 2026-11-23 (one thread of a 2-core CPU shared
-with another job, torch 2.13.0+cpu, the parallel Mamba scan that was then the default): 3476 s (58 min) wall
-for the whole default run; training steps including
+5 of the full protocol) × 2500 steps, d_model 16, d_state 16, batch 32, curriculum every 400 steps, validation
+512 sequences every 250 steps, 256 test sequences per test length. Measured on 2026-11-23 (one thread of a
+2-core CPU shared with another job, torch 2.13.0+cpu, the parallel Mamba scan that was then the default): 3476 s
+(58 min) wall for the whole default run; training steps including
 validation took on average 0.012 s (``a``), 0.020–0.025 s (``a|a``, ``a|m``, ``m|a``) and 0.028 s (``m|m``),
 less than without the curriculum (3778 s; 0.015, 0.026 and 0.031 s) because the first 1200 steps use short
 sequences. The former defaults (5 seeds × 3000 steps, d_model 32, batch 64, sequential Mamba scan, no

@@ -121,7 +121,8 @@ def _spiking_agreement(c, X) -> float:
         from networks.spiking.decode import order_agreement
         RateMirror.__name__  # the lazy import of brian2 happens here
     except ImportError as e:
-        raise ValueError(f"spiking=true needs brian2 ({e}); pip install -e '.[spiking]' or pass --set spiking=false") from e
+        raise ValueError(f"spiking=true needs brian2 ({e}); pip install -e '.[spiking]' "
+                         "or pass --set spiking=false") from e
 
     from .contenders import item_dwell
     net = c.model()

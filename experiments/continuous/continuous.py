@@ -233,7 +233,8 @@ def _figure(ctx, cfg, per_model):
         c = m["accuracy_curve"]
         x = np.array(c["elements"])
         f = lambda v: np.array([np.nan if a is None else a for a in v])
-        ax.plot(x, f(c["mean"]), color=colors.get(name), lw=1.6, label=f"{name} (mean, min-max of {len(m['accuracy_final']['per_seed'])} seeds)")
+        ax.plot(x, f(c["mean"]), color=colors.get(name), lw=1.6,
+                label=f"{name} (mean, min-max of {len(m['accuracy_final']['per_seed'])} seeds)")
         ax.fill_between(x, f(c["min"]), f(c["max"]), color=colors.get(name), alpha=0.15, lw=0)
     ax.axvline(cfg.switch, color="k", ls="--", lw=0.8)
     ax.text(cfg.switch, 0.03, " endings swapped", fontsize=8)

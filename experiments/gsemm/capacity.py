@@ -9,8 +9,8 @@ These are yardsticks for the trend, not the same model: the paper's own capacity
 figures (NOT IN SOURCES).
 
 Measured caveat (seed 0, 60 draws): below N ≈ 16 the success probability of DSEM plateaus at
-0.8–0.95 already at P = 3 (near-duplicate random patterns; an earlier probe of this project saw the same plateau), so the
-0.96 criterion says little there; LISEM at r = 0.5 plateaus at 0.9–0.98 for every P, hence r = 0.3.
+0.8–0.95 already at P = 3 (near-duplicate random patterns; an earlier probe of this project saw the same
+plateau), so the 0.96 criterion says little there; LISEM at r = 0.5 plateaus at 0.9–0.98 for every P, hence r = 0.3.
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from .common import DTYPES, dsem_at_ratio
 
 @dataclass(frozen=True)
 class Config:
-    r: list[float] = setting([0.3, 0.6, 0.8, 0.9, 0.95, 0.98, 1.02], "transition ratios r = α_s/α_c at α_s = β_d = 1, i.e. transition_ratio() (comma list)")
+    r: list[float] = setting([0.3, 0.6, 0.8, 0.9, 0.95, 0.98, 1.02],
+                             "transition ratios r = α_s/α_c at α_s = β_d = 1, i.e. transition_ratio() (comma list)")
     T_d: list[float] = setting([10.0, 20.0, 40.0], "slow time constants (comma list)")
     N: int = setting(128, "feature neurons (a power of two: Hadamard patterns)", minimum=4)
     P: int = setting(16, "memories in the cycle", minimum=3)

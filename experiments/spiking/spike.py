@@ -9,10 +9,10 @@
   torch ``RecruitingRule``; its defaults), learned here first (≈ 10–20 s), then mirrored. Its open chain of
   10 items replays at most 9 transitions, and with T_f = 0.05 the spiking replay is ≈ 20× more time steps.
 
-The decoding bin and the replay duration are in units of the network's T_f (``bin``) and of model time. Both the torch model (explicit Euler) and the
-spiking network are cued with memory 0; the spiking order is decoded from feature population rates and
-compared transition by transition with the torch order (``order_agreement``). Writes a raster plot,
-population rates with the decoded sequence, and ``metrics.json``.
+The decoding bin and the replay duration are in units of the network's T_f (``bin``) and of model time. Both
+the torch model (explicit Euler) and the spiking network are cued with memory 0; the spiking order is decoded
+from feature population rates and compared transition by transition with the torch order (``order_agreement``).
+Writes a raster plot, population rates with the decoded sequence, and ``metrics.json``.
 """
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def run(cfg: Config, ctx) -> dict:
         "network": desc,
         "source": cfg.source,
         "learn_seconds": round(learn_s, 3),
-        "summary": (f"spiking DSEM ({net.xi.shape[0]} feature + {net.xi.shape[1]}x{cfg.M} hidden Poisson neurons, {cfg.target}) "
+        "summary": (f"spiking DSEM ({net.xi.shape[0]} feature + {net.xi.shape[1]}x{cfg.M} hidden Poisson neurons, "
+                    f"{cfg.target}) "
                     f"replayed {n} transitions, {100 * agree:.0f}% in the torch order "
                     f"({'OK' if ok else 'BELOW 90%'}); build {build_s:.1f} s, run {run_s:.1f} s"),
     }

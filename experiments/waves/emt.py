@@ -210,7 +210,8 @@ def run(cfg: EMTConfig, ctx) -> dict:
     parts = []
     for c in cells:
         b = c["test_acc_best_ckpt_mean"]
-        parts.append(f"{c['task']} L2={c['l2']:g} ({c['n']} seed{'s' if c['n'] > 1 else ''}): acc {c['test_acc_mean']:.4f}"
+        parts.append(f"{c['task']} L2={c['l2']:g} ({c['n']} seed{'s' if c['n'] > 1 else ''}): "
+                     f"acc {c['test_acc_mean']:.4f}"
                      + (f", best-ckpt acc {b:.4f}" if b is not None else ""))
     for r in rows:
         if r["seed"] == ctx.seed:

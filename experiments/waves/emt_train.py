@@ -20,8 +20,9 @@ of 2000 batches), i.e. after steps n, 2n, …. Each snapshot is scored by its *t
 The top ``checkpoint_top`` snapshots by that score are kept as CPU ``state_dict`` copies, with
 Lightning's rule (:class:`TopK`): fill up to k, then a new snapshot replaces the worst kept one only if
 its score is strictly higher (a tie with the worst kept one does not replace it; among equally bad kept
-ones the oldest is dropped first, as Lightning's ``min`` over its insertion-ordered dict does). The final model is a candidate only when
-``steps`` is a multiple of n and its score makes the top k, so the best kept checkpoint can test below it.
+ones the oldest is dropped first, as Lightning's ``min`` over its insertion-ordered dict does). The final model
+is a candidate only when ``steps`` is a multiple of n and its score makes the top k, so the best kept checkpoint
+can test below it.
 
 Example
 -------
@@ -169,8 +170,8 @@ def train_emt(task_id, hidden: int = 128, steps: int = 20000, batch: int = 64, l
 
 
 @torch.no_grad()
-def evaluate_emt(model: ElmanRNN, task_id, horizon: int = 200, batches: int = 10, batch: int = 64, d: int = 8, s: int = 8,
-             generator: torch.Generator | None = None, device="cpu") -> float:
+def evaluate_emt(model: ElmanRNN, task_id, horizon: int = 200, batches: int = 10, batch: int = 64, d: int = 8,
+                 s: int = 8, generator: torch.Generator | None = None, device="cpu") -> float:
     """Test bit accuracy at ``horizon`` (mean over ``batches`` fresh batches)."""
     accs = []
     for _ in range(batches):

@@ -61,7 +61,8 @@ def run(cfg: CopyConfig, ctx) -> dict:
         power = fft_diag_power(h[:, :n_ring], generator=ctx.generator(30))["power"]
         curves[name] = res["loss"]
         panels[name] = (h[:, :n_ring], power)
-        results[name] = {"test_loss": loss, "test_copy_accuracy": acc, "final_train_loss": sum(res["loss"][-50:]) / len(res["loss"][-50:]),
+        results[name] = {"test_loss": loss, "test_copy_accuracy": acc,
+                         "final_train_loss": sum(res["loss"][-50:]) / len(res["loss"][-50:]),
                          "fft_diag_power_channel0": power, "train_seconds": round(res["seconds"], 2),
                          "params": sum(p.numel() for p in model.parameters())}
     ctx.save_figure(figs.loss_figure(curves, "train cross-entropy"), "copy_loss")

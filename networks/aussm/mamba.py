@@ -6,7 +6,8 @@ Dataflow for ``x`` (B, L, d), inner width ``e = expand·d``, ``n`` real states p
 
     [x', z] &= x\,W_{in}^\top \quad (d \to 2e),\qquad
     u_t = \mathrm{silu}\big(\mathrm{conv}_{causal}(x')_t\big) \\
-    [\delta_t, B_t, C_t] &= W_x u_t \quad (e \to r + 2n),\qquad \Delta_t = \mathrm{softplus}(W_{dt}\delta_t + 2 b_{dt}) \\
+    [\delta_t, B_t, C_t] &= W_x u_t \quad (e \to r + 2n),\qquad
+    \Delta_t = \mathrm{softplus}(W_{dt}\delta_t + 2 b_{dt}) \\
     h_t[i,j] &= e^{\Delta_t[i] A[i,j]}\,h_{t-1}[i,j] + \Delta_t[i]\,B_t[j]\,u_t[i],\qquad A = -e^{A_{\log}} \\
     y_t[i] &= \Big(\textstyle\sum_j C_t[j]\,h_t[i,j] + D_i\,u_t[i]\Big)\,\mathrm{silu}(z_t[i]),
     \qquad \text{out}_t = W_{out}\,y_t
@@ -95,9 +96,11 @@ def selective_scan_parallel(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: T
     Example
     -------
     >>> g = torch.Generator().manual_seed(0)
-    >>> u, dt = torch.randn(2, 9, 3, generator=g, dtype=torch.float64), torch.rand(2, 9, 3, generator=g, dtype=torch.float64)
+    >>> u = torch.randn(2, 9, 3, generator=g, dtype=torch.float64)
+    >>> dt = torch.rand(2, 9, 3, generator=g, dtype=torch.float64)
     >>> A = -torch.rand(3, 4, generator=g, dtype=torch.float64)
-    >>> Bm, Cm = torch.randn(2, 9, 4, generator=g, dtype=torch.float64), torch.randn(2, 9, 4, generator=g, dtype=torch.float64)
+    >>> Bm = torch.randn(2, 9, 4, generator=g, dtype=torch.float64)
+    >>> Cm = torch.randn(2, 9, 4, generator=g, dtype=torch.float64)
     >>> y1, h1 = selective_scan_parallel(u, dt, A, Bm, Cm, torch.ones(3, dtype=torch.float64))
     >>> y2, h2 = selective_scan(u, dt, A, Bm, Cm, torch.ones(3, dtype=torch.float64))
     >>> bool(torch.allclose(y1, y2, atol=1e-12)) and bool(torch.allclose(h1, h2, atol=1e-12))

@@ -40,7 +40,6 @@ Example
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
@@ -254,6 +253,7 @@ def aussm_scan(u: Tensor, delta: Tensor, W_A: Tensor, b_A: Tensor, B: Tensor, C:
 
     Example
     -------
+    >>> import math
     >>> import torch
     >>> u = torch.zeros(1, 4, 1); dt = torch.ones(1, 4, 1)
     >>> W = torch.zeros(1, 1, 1); b = torch.full((1, 1), math.pi)        # rotate by pi every step

@@ -6,7 +6,8 @@ Semantics (the released AUSSM code, arjunkaruvally/AUSSM), per batch ``b``, chan
 
     \theta_t[i,j] &= \sum_r W_A[i,j,r]\,u_t[r] + b_A[i,j]            \quad\text{(no } \Delta \text{ in the phase)} \\
     h_t[i,j]      &= e^{i\theta_t[i,j]}\,h_{t-1}[i,j] + \Delta_t[i]\,\tilde B_j\,\mathrm{silu}(u_t[i]) \\
-    y_t[i]        &= \Big(\mathrm{Re}\sum_j \tilde C_j\,h_t[i,j] + D_i\,\mathrm{silu}(u_t[i])\Big)\,\mathrm{silu}(z_t[i])
+    y_t[i]        &= \Big(\mathrm{Re}\sum_j \tilde C_j\,h_t[i,j] + D_i\,\mathrm{silu}(u_t[i])\Big)
+                     \,\mathrm{silu}(z_t[i])
 
 with :math:`\tilde B = \mathrm{softplus}(\mathrm{Re}\,B)\,e^{i\,\mathrm{Im}\,B}` (same for C, see :func:`polar`),
 readout ``Re`` with **no** factor 2, and no gate when ``z`` is ``None``. Layout is batch-first,
@@ -98,14 +99,16 @@ def scan_polar(u, delta, W_A, b_A, B, C, D, z=None, h0=None):
     r"""Vectorised separable ("polar") AUSSM scan; same arguments and results as :func:`scan_sequential`.
 
     :math:`G_t = (\sum_{s\le t}\theta_s) \bmod 2\pi`, :math:`S_t = h_0 + \sum_{s\le t} e^{-iG_s}\tilde B v_s`,
-    :math:`h_t = e^{iG_t}S_t`, :math:`y_t = (\mathrm{Re}\sum_j \tilde C_j h_t + D\,\mathrm{silu}\,u_t)\,\mathrm{silu}\,z_t`.
+    :math:`h_t = e^{iG_t}S_t`,
+    :math:`y_t = (\mathrm{Re}\sum_j \tilde C_j h_t + D\,\mathrm{silu}\,u_t)\,\mathrm{silu}\,z_t`.
     Runs on any device and dtype (float32 and float64 tested), differentiable by autograd.
 
     Example
     -------
     >>> g = torch.Generator().manual_seed(0)
     >>> u = torch.randn(2, 7, 3, generator=g, dtype=torch.float64)
-    >>> W = torch.randn(3, 4, 3, generator=g, dtype=torch.float64); b = torch.randn(3, 4, generator=g, dtype=torch.float64)
+    >>> W = torch.randn(3, 4, 3, generator=g, dtype=torch.float64)
+    >>> b = torch.randn(3, 4, generator=g, dtype=torch.float64)
     >>> B = torch.randn(4, generator=g, dtype=torch.complex128); C = torch.randn(4, generator=g, dtype=torch.complex128)
     >>> D = torch.ones(3, dtype=torch.float64)
     >>> y1, h1 = scan_polar(u, u.exp(), W, b, B, C, D, z=u)

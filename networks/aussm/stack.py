@@ -2,8 +2,8 @@ r"""Pre-norm residual stacks of AUSSM (``a``) and Mamba (``m``) blocks from laye
 
 Each layer: :math:`x \leftarrow x + \mathrm{mixer}(\mathrm{RMSNorm}(x))`, with
 :math:`\mathrm{RMSNorm}(x) = x / \sqrt{\overline{x^2} + \epsilon}\odot w`; the stack ends with a final RMSNorm
-(as in the released AUSSM code). :class:`TokenModel` adds an embedding and a linear readout for token tasks (per-position
-logits). Both have a decode API with explicit state: ``init_state(batch)`` and ``step(x_t, state)``.
+(as in the released AUSSM code). :class:`TokenModel` adds an embedding and a linear readout for token tasks
+(per-position logits). Both have a decode API with explicit state: ``init_state(batch)`` and ``step(x_t, state)``.
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ class HybridStack(nn.Module):
     ``layers``: e.g. ``"a|m"`` (see :func:`parse_layers`); ``d_state`` is shared by both block types (as in the
     released code); ``backend``/``precision``/``phase_scale`` go to every AUSSM block (``phase_scale``: init scale
     of its phase projection, 1 = released init); ``mamba_scan`` to every Mamba block (``"auto"``,
-    ``"parallel"`` or ``"sequential"``; see :func:`networks.aussm.mamba.resolve_scan`); ``generator`` initialises everything.
+    ``"parallel"`` or ``"sequential"``; see :func:`networks.aussm.mamba.resolve_scan`); ``generator`` initialises
+    everything.
     Maps (B, L, d) → (B, L, d). The decode state is a tuple with one block state per layer.
 
     Example

@@ -232,7 +232,6 @@ def _aussm_bwd_kernel(u_ptr, dt_ptr, z_ptr, w_ptr, ba_ptr, bc_ptr, cc_ptr, dk_pt
     i = tl.program_id(1)
     start = tl.load(starts_ptr + seq)
     seqlen = tl.load(starts_ptr + seq + 1) - start
-    n_chunks = tl.cdiv(seqlen, T)
     rows = tl.arange(0, T)
     cols = tl.arange(0, BN)
     nmask = cols < N

@@ -105,7 +105,8 @@ def contrastive_phi(phi: Tensor, d: Tensor, h_plus: Tensor, h_minus: Tensor, *, 
     −∂E/∂Φ with multiplicative synapses), shape of ``phi`` (B, K, K) or (K, K).
 
     >>> phi = torch.tensor([[0., 0], [1, 0]])                    # cell 0 -> cell 1
-    >>> contrastive_phi(phi, torch.tensor([1., 0]), torch.tensor([0., 0]), torch.tensor([0., 1]), eps=1e-6, eta=1.0) + 0.0
+    >>> contrastive_phi(phi, torch.tensor([1., 0]), torch.tensor([0., 0]), torch.tensor([0., 1]),
+    ...                 eps=1e-6, eta=1.0) + 0.0
     tensor([[ 0.0000,  0.0000],
             [-1.0000,  0.0000]])
     """
@@ -166,7 +167,8 @@ class ContextGSEMM:
 
     def __post_init__(self):
         if self.xi.dim() != 2 or self.phi.shape != (self.xi.shape[0], self.xi.shape[0]):
-            raise ValueError(f"xi must be (K, N) and phi (K, K); got {tuple(self.xi.shape)} and {tuple(self.phi.shape)}")
+            raise ValueError(f"xi must be (K, N) and phi (K, K); got {tuple(self.xi.shape)} "
+                             f"and {tuple(self.phi.shape)}")
         if bool((self.phi < 0).any()):
             raise ValueError("phi must be non-negative (it holds transition strengths)")
         if self.drive not in ("log", "linear"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor
 
 from plasticity.checks import int_at_least, positive
@@ -53,6 +52,7 @@ def energy_balance(energy: Tensor, F: Tensor, S: Tensor, sample_dt: float) -> Te
     """Residual ``dE/dt − (F + S)`` with a central difference of recorded samples (O(dt²) for smooth
     trajectories, O(dt) in the integrator's own error). Shapes ``(T, B)`` -> ``(T − 2, B)``.
 
+    >>> import torch
     >>> t = torch.linspace(0, 1, 11, dtype=torch.float64)[:, None]
     >>> E, F, S = t ** 2, 2 * t, torch.zeros_like(t)       # dE/dt = 2t = F + S exactly
     >>> float(energy_balance(E, F, S, sample_dt=0.1).abs().max()) < 1e-12

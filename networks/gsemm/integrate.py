@@ -108,10 +108,11 @@ def check_dt(model: GSEMM, dt: float, method: str) -> None:
     >>> from networks.gsemm import cycle, dsem
     >>> net = dsem(torch.ones(4, 2), cycle(2), T_f=1.0)
     >>> check_dt(net, 0.01, "euler")          # fine: returns None
-    >>> check_dt(net, 1.5, "euler")
+    >>> check_dt(net, 1.5, "euler")          # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: dt=1.5 is too large for method='euler' with the fastest time constant 1.0: use dt < 1 (dt <= 0.01 for the accuracy used in the papers)
+    ValueError: dt=1.5 is too large for method='euler' with the fastest time constant 1.0: use dt < 1
+    (dt <= 0.01 for the accuracy used in the papers)
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")

@@ -347,7 +347,8 @@ class Learner:
                       "T_d": float(b.T_d), "T_h": float(b.T_h)},
             "rule": self.rule.config(),
             "dt": self.dt, "batch": self.batch, "input_mode": self.input_mode, "gain": self.gain, "method": self.method,
-            "monitors": list(self.monitors), "monitor_every": self.monitor_every, "learn": self.learn, "seed": self.seed,
+            "monitors": list(self.monitors), "monitor_every": self.monitor_every, "learn": self.learn,
+            "seed": self.seed,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -394,7 +395,8 @@ class Learner:
                 ref, val = getattr(lrn, name), st[name]
                 if not isinstance(val, torch.Tensor) or val.shape != ref.shape or val.dtype != ref.dtype:
                     raise ValueError(f"state {name!r} is {getattr(val, 'dtype', type(val).__name__)} "
-                                     f"{tuple(getattr(val, 'shape', ()))}, the weights need {ref.dtype} {tuple(ref.shape)}")
+                                     f"{tuple(getattr(val, 'shape', ()))}, the weights need {ref.dtype} "
+                                     f"{tuple(ref.shape)}")
                 if not bool(torch.isfinite(val).all()):
                     raise ValueError(f"state {name!r} contains NaN or inf")
             steps = st["steps"]

@@ -18,8 +18,8 @@ the presented pattern, x ← x + √α_s x, in the target term only).
 1. **Recruitment (sharp target).** ŷ is one-hot: the committed unit whose column matches x
    (cosine ≥ θ), else the first free unit, which is then committed and imprinted with x/√α_s (the
    fixed point of the Ξ rule below, reached at once: the η_ξ → ∞ limit for that one unit) — the β → ∞
-   limit of the energy's hidden code restricted to an ART-like candidate set. Distinct patterns get distinct units, and a new
-   sequence takes fresh units instead of overwriting old ones.
+   limit of the energy's hidden code restricted to an ART-like candidate set. Distinct patterns get distinct units,
+   and a new sequence takes fresh units instead of overwriting old ones.
 2. **Ξ: contrastive gradient of the static energy** (α_c term dropped), target (x, ŷ) against the free
    relaxed state (v̂ = √α_s Ξσ, σ = σ_h(√α_s Ξᵀx)):
    :math:`\dot Ξ = η_ξ\sqrt{α_s}(xŷᵀ − v̂σᵀ)`, whose fixed point is ξ_μ = x/√α_s, the norm that makes the
@@ -297,10 +297,11 @@ def check_rule(rule) -> None:
     * ``config() -> dict`` with ``"name"`` and the constructor's keyword arguments (for checkpoints).
 
     >>> check_rule(RecruitingRule())
-    >>> check_rule(object())
+    >>> check_rule(object())          # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: rule object lacks name, input_mode, init_state, update, config (see networks.gsemm.learning.RULE_PROTOCOL)
+    ValueError: rule object lacks name, input_mode, init_state, update, config
+    (see networks.gsemm.learning.RULE_PROTOCOL)
     """
     missing = [a for a in RULE_PROTOCOL if not hasattr(rule, a)]
     if missing:

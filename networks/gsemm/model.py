@@ -139,7 +139,8 @@ class GSEMM:
         if not isinstance(xi, Tensor) or xi.dim() not in (2, 3):
             raise ValueError(f"xi must be a tensor of shape (N, P) or (B, N, P), got {getattr(xi, 'shape', type(xi))}")
         if not isinstance(phi, Tensor) or phi.dim() not in (2, 3):
-            raise ValueError(f"phi must be a tensor of shape (P, P) or (B, P, P), got {getattr(phi, 'shape', type(phi))}")
+            raise ValueError(f"phi must be a tensor of shape (P, P) or (B, P, P), "
+                             f"got {getattr(phi, 'shape', type(phi))}")
         P = xi.shape[-1]
         if phi.shape[-2:] != (P, P):
             raise ValueError(f"phi must be ({P}, {P}) to match xi's {P} memories, got {tuple(phi.shape[-2:])}")
@@ -148,7 +149,8 @@ class GSEMM:
         if not xi.is_floating_point() or not phi.is_floating_point():
             raise ValueError("xi and phi must be floating-point tensors (float32 or float64)")
         if xi.dtype != phi.dtype or xi.device != phi.device:
-            raise ValueError(f"xi and phi must share dtype and device, got {xi.dtype}/{xi.device} and {phi.dtype}/{phi.device}")
+            raise ValueError(f"xi and phi must share dtype and device, got {xi.dtype}/{xi.device} "
+                             f"and {phi.dtype}/{phi.device}")
         for name in ("T_f", "T_d"):
             positive(name, float(getattr(self, name)), note=" (a time constant)")
         positive("T_h", float(self.T_h), strict=False, note=" (0 = instantaneous hidden layer)")
@@ -157,7 +159,8 @@ class GSEMM:
         if not isinstance(self.alpha_s, Tensor) and self.alpha_s < 0:
             raise ValueError("alpha_s must be >= 0 (it enters as sqrt(alpha_s))")
         if not isinstance(self.feature, Lagrangian) or not isinstance(self.hidden, Lagrangian):
-            raise ValueError("feature and hidden must be Lagrangian instances (Quadratic, LogCosh, LogSumExp, Polynomial)")
+            raise ValueError("feature and hidden must be Lagrangian instances "
+                             "(Quadratic, LogCosh, LogSumExp, Polynomial)")
 
     def check(self) -> "GSEMM":
         """Scan the values (the constructor checks only shapes, types and plain numbers, so that building a

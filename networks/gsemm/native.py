@@ -352,7 +352,8 @@ def simulate_native(model: GSEMM, state: State, *, steps: int, dt: float, method
     buffers = {name: torch.empty(shapes[name], dtype=dtype) for name in SIGNALS if name in record}
 
     a = _Args(B=B, N=N, P=P, xi_batched=int(xiT.dim() == 3), phi_batched=int(phi.dim() == 3), feature=feature,
-              hidden=hidden, degree=degree, method={"euler": 0, "rk4": 1, "split": 2}[method], steps=steps, record_every=record_every,
+              hidden=hidden, degree=degree, method={"euler": 0, "rk4": 1, "split": 2}[method], steps=steps,
+              record_every=record_every,
               input_mode=input_mode, nthreads=max(1, torch.get_num_threads()), has_h=int(h is not None),
               gain=gain, beta=beta, scale=scale, T_f=float(model.T_f), T_d=float(model.T_d),
               T_h=float(model.T_h), dt=float(dt), xi=_ptr(xi), xiT=_ptr(xiT), phi=_ptr(phi), sqrt_as=_ptr(sqrt_as),

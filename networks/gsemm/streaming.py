@@ -418,8 +418,8 @@ class StreamLearner:
 
     def _config(self) -> dict:
         return {"N": self.N, "capacity": self.capacity, "batch": self.batch, "beta": self.beta, "eps": self.eps,
-                "eta": self.eta, "theta": self.theta, "recency": self.recency, "backoff": self.backoff, "learn": self.learn,
-                "dtype": str(self.dtype).removeprefix("torch.")}
+                "eta": self.eta, "theta": self.theta, "recency": self.recency, "backoff": self.backoff,
+                "learn": self.learn, "dtype": str(self.dtype).removeprefix("torch.")}
 
     def save(self, path: str | Path) -> Path:
         """Write a versioned checkpoint (config, pool, transitions, state) atomically (temp file + rename)."""

@@ -68,7 +68,8 @@ class ElmanRNN(nn.Module):
             return (torch.rand(*shape, generator=generator, dtype=dtype) * 2 - 1) * k
 
         self.weight_ih = nn.Parameter(unif(n_hidden, n_in))
-        self.weight_hh = nn.Parameter(torch.eye(n_hidden, dtype=dtype) if init == "identity" else unif(n_hidden, n_hidden))
+        self.weight_hh = nn.Parameter(torch.eye(n_hidden, dtype=dtype) if init == "identity"
+                                      else unif(n_hidden, n_hidden))
         self.bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype)) if bias else None
         self.readout = nn.Parameter(unif(n_out, n_hidden))
         self.readout_bias = nn.Parameter(torch.zeros(n_out, dtype=dtype)) if bias else None
