@@ -43,9 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from networks.aussm.stack import HybridStack
-from networks.gsemm import dsem, escape_time, simulate, smooth_labels
-from networks.gsemm.integrate import step as gsemm_step
-from networks.gsemm.rhs import Dense
+from networks.gsemm import State, dsem, escape_time, simulate, smooth_labels
 from networks.gsemm.learner import Learner
 from networks.gsemm.learning import RecruitingRule
 from networks.waves.boundaries import MLPBoundary
@@ -249,14 +247,14 @@ class GSEMMBPTT(_GSEMMBase):
         L = X.shape[0]
         T = item_dwell()
         net = self._net(self.xi, self.phi)
-        k = Dense(net)
         centres = {int(round((j + 0.5) * T / self.train_dt)): j for j in range(L)}
         v, s = X[0][None].clone(), torch.zeros_like(X[:1])
         loss = X.new_zeros(())
         for i in range(max(centres) + 1):
             if i in centres:
                 loss = loss + (v[0] - X[centres[i]]).pow(2).mean()
-            v, s, _ = gsemm_step(k, v, s, None, self.train_dt, "euler")
+            dv, ds, _ = net.flow(State(v, s, None))                  # Euler through the model's equations
+            v, s = v + self.train_dt * dv, s + self.train_dt * ds
         self.opt.zero_grad(set_to_none=True)
         (loss / L).backward()
         torch.nn.utils.clip_grad_norm_([self.xi, self.phi], self.clip)

@@ -4,13 +4,12 @@ See ``docs/aussm.md``. Submodules: :mod:`.reference` (float64/polar oracles), :m
 (:func:`aussm_scan` with explicit backends), :mod:`.triton_scan` (fused kernel, needs Triton),
 :mod:`.block`, :mod:`.mamba`, :mod:`.stack`.
 """
+from .block import AUSSMBlock, AUSSMState
+from .mamba import MambaBlock, MambaState, selective_scan
 from .ops import aussm_scan, resolve_backend, triton_available
 from .reference import polar, scan_polar, scan_sequential
+from .stack import HybridStack, RMSNorm, TokenModel, parse_layers
 
-__all__ = ["aussm_scan", "resolve_backend", "triton_available", "polar", "scan_polar", "scan_sequential"]
-from .block import AUSSMBlock, AUSSMState  # noqa: E402
-from .mamba import MambaBlock, MambaState, selective_scan  # noqa: E402
-from .stack import HybridStack, RMSNorm, TokenModel, parse_layers  # noqa: E402
-
-__all__ += ["AUSSMBlock", "AUSSMState", "MambaBlock", "MambaState", "selective_scan", "HybridStack", "RMSNorm",
-            "TokenModel", "parse_layers"]
+__all__ = ["aussm_scan", "resolve_backend", "triton_available", "polar", "scan_polar", "scan_sequential",
+           "AUSSMBlock", "AUSSMState", "MambaBlock", "MambaState", "selective_scan", "HybridStack", "RMSNorm",
+           "TokenModel", "parse_layers"]
