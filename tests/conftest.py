@@ -1,6 +1,8 @@
-"""Shared pytest configuration: deterministic threads, the `gpu` marker skip, hypothesis profile."""
-import os
+"""Shared pytest configuration: deterministic threads, the `gpu` and `slow` marker skips, hypothesis profile.
 
+Tests marked ``slow`` (large shapes on the Triton interpreter, long runs) are skipped by default; every code
+path they exercise also has a fast test. ``pytest --runslow`` (or selecting them with ``-m slow``) runs them.
+"""
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
@@ -12,10 +14,23 @@ settings.register_profile("ci", max_examples=25, deadline=None,
 settings.load_profile("ci")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run the tests marked slow (skipped by default)")
+
+
+def run_slow(config) -> bool:
+    """Whether this session runs ``slow`` tests: ``--runslow``, or a ``-m`` expression that names ``slow``."""
+    return bool(config.getoption("--runslow")) or "slow" in (config.getoption("markexpr") or "")
+
+
 def pytest_collection_modifyitems(config, items):
-    if torch.cuda.is_available():
-        return
-    skip = pytest.mark.skip(reason="needs a CUDA device (torch.cuda.is_available() is False)")
+    skips = []
+    if not torch.cuda.is_available():
+        skips.append(("gpu", pytest.mark.skip(reason="needs a CUDA device (torch.cuda.is_available() is False)")))
+    if not run_slow(config):
+        skips.append(("slow", pytest.mark.skip(reason="slow: run with --runslow")))
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        for keyword, skip in skips:
+            if keyword in item.keywords:
+                item.add_marker(skip)
