@@ -3,7 +3,6 @@
 A page whose code needs an optional feature says so in its block (e.g. by checking
 ``torch.cuda.is_available()``); nothing is skipped here.
 """
-import os
 import re
 import sys
 import types

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from experiments import registry
 from experiments.cli import main
 from experiments.config import ConfigError, apply_overrides, setting
 from experiments.context import RunContext

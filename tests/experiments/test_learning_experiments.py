@@ -71,7 +71,8 @@ def test_stream_user_data_and_bad_files(tmp_path, capsys):
         assert cli.main(["run", "stream", "--set", f"data={spec}", "--out", str(tmp_path / "o")]) == 2
         assert msg in capsys.readouterr().err
         assert not (tmp_path / "o").exists()
-    assert cli.main(["run", "stream", "--set", f"data={good}", "--set", "capacity=3", "--out", str(tmp_path / "o")]) == 2
+    args = ["run", "stream", "--set", f"data={good}", "--set", "capacity=3", "--out", str(tmp_path / "o")]
+    assert cli.main(args) == 2
     assert "cannot hold 4 items" in capsys.readouterr().err
 
 

@@ -58,7 +58,8 @@ def test_mamba_and_aussm_sequential_scans_read_by_unbind():
                           torch.randn(1, L, n, generator=g), torch.ones(d))
     assert_linear_bptt(y, L)
     f64 = dict(dtype=torch.float64, generator=g)
-    y, _ = scan_sequential(u.double(), delta.double(), torch.randn(d, n, d, **f64), torch.zeros(d, n, dtype=torch.float64),
+    y, _ = scan_sequential(u.double(), delta.double(), torch.randn(d, n, d, **f64),
+                           torch.zeros(d, n, dtype=torch.float64),
                            torch.ones(n, dtype=torch.complex128), torch.ones(n, dtype=torch.complex128),
                            torch.ones(d, dtype=torch.float64))
     assert_linear_bptt(y, L)

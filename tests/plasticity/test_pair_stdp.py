@@ -94,7 +94,7 @@ def test_delta_parts_are_the_exact_potentiation_and_depression():
     rule = _rule(False)
     w = torch.zeros(1, 1, dtype=F64)
     s = rule.init_state(w)
-    one, zero = torch.ones(1, 1, dtype=F64), torch.zeros(1, 1, dtype=F64)
+    one = torch.ones(1, 1, dtype=F64)
     _, s = rule.delta(w, one, one, s, 1.0)             # pre and post spike at t = 0 (do not pair)
     plus, minus, _ = rule.delta_parts(w, one, one, s, 1.0)   # both again at t = 1: one LTP + one LTD pairing
     assert plus.item() == pytest.approx(A_PLUS * math.exp(-1.0 / TAU_PLUS), rel=RTOL64)

@@ -14,7 +14,8 @@ A_PLUS, A_MINUS, TAU, TAU_E, ETA = 0.02, 0.025, 10.0, 200.0, 0.5
 
 
 def _rule(**kw):
-    return Modulated(rule=PairSTDP(a_plus=A_PLUS, a_minus=A_MINUS, tau_plus=TAU, tau_minus=TAU), tau_e=TAU_E, eta=ETA, **kw)
+    return Modulated(rule=PairSTDP(a_plus=A_PLUS, a_minus=A_MINUS, tau_plus=TAU, tau_minus=TAU), tau_e=TAU_E,
+                     eta=ETA, **kw)
 
 
 def _run(rule, pre, post, mods, dt, w=None):

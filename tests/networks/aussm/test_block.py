@@ -101,7 +101,7 @@ def test_same_generator_seed_gives_identical_models():
 def test_aussm_block_equals_hand_built_pipeline_through_the_float64_oracle():
     """The block's wiring (n-major W_A rows, 1/sqrt(d), double dt bias, polar B/C, gate from in_proj)."""
     blk = _blocks()["aussm"]
-    d, n = 6, 5
+    d = 6
     W, b, Bt, Ct = blk.scan_params()
     assert torch.equal(W[2, 3], blk.xA_proj.weight[3 * d + 2] / math.sqrt(d))
     assert torch.equal(b[2, 3], blk.xA_proj.bias[3 * d + 2])

@@ -2,8 +2,8 @@
 
 `experiments.bench.aussm_memory` runs the op's host code with the kernels stubbed and reads the resident
 memory. At (2, 64, 64, 8192) the output y is 4 MiB; the per-chunk carries that the earlier kernel saved would
-add 25 MiB (28 MiB measured with that kernel). The test allows 3 MiB of slack over y. RSS granularity is 4 KiB pages, and the freed blocks
-return to the OS (fixed mmap threshold).
+add 25 MiB (28 MiB measured with that kernel). The test allows 3 MiB of slack over y. RSS granularity is 4 KiB
+pages, and the freed blocks return to the OS (fixed mmap threshold).
 """
 import sys
 

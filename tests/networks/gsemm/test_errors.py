@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from networks.gsemm import chain, cycle, dsem, lisem, make_model, random_patterns, simulate, from_edges
-from networks.gsemm.model import State
 
 D = torch.float64
 
@@ -17,7 +16,8 @@ def test_weight_shapes_and_values():
     xi = random_patterns(20, 4, dtype=D)
     with pytest.raises(ValueError, match="phi must be"):
         dsem(xi, cycle(5, dtype=D))
-    bad = xi.clone(); bad[0, 0] = float("nan")
+    bad = xi.clone()
+    bad[0, 0] = float("nan")
     with pytest.raises(ValueError, match="xi contains NaN"):
         dsem(bad, cycle(4, dtype=D))
     with pytest.raises(ValueError, match="share dtype"):

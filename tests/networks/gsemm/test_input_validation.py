@@ -150,7 +150,8 @@ def test_init_state_casts_the_cue_and_inputs_are_cast():
     st32 = net.init_state(xi[:, 0].float())
     assert st32.v.dtype == D
     _, a = simulate(net, st32, steps=20, dt=0.01, backend="dense", inputs=torch.ones(1, 16))
-    _, b = simulate(net, net.init_state(xi[:, 0]), steps=20, dt=0.01, backend="dense", inputs=torch.ones(1, 16, dtype=D))
+    _, b = simulate(net, net.init_state(xi[:, 0]), steps=20, dt=0.01, backend="dense",
+                    inputs=torch.ones(1, 16, dtype=D))
     assert torch.equal(a.overlaps, b.overlaps)
 
 

@@ -13,7 +13,8 @@ import torch  # noqa: E402
 from networks.waves.scan_op import recurrent_scan, scan_fwd  # noqa: E402
 from networks.waves.scan_reference import scan_reference  # noqa: E402
 
-CASES = [  # structure, activation, B, L, H, c  (padded tiles: c=6 -> 16 lanes, n=12 -> 16, H=20 -> 32, B=17 -> 2 blocks)
+# structure, activation, B, L, H, c  (padded tiles: c=6 -> 16 lanes, n=12 -> 16, H=20 -> 32, B=17 -> 2 blocks)
+CASES = [
     ("ring", "relu", 2, 5, 16 * 16, 16),
     ("ring", "tanh", 3, 4, 6 * 12, 6),
     ("dense", "tanh", 3, 5, 20, None),

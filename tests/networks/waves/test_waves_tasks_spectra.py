@@ -85,6 +85,7 @@ def test_spectral_error_properties():
     R = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], dtype=torch.float64)
     assert abs(spectral_error(R, torch.eye(2, dtype=torch.float64)) - a) < 1e-12
     # a missing eigenvalue is padded with 0 (angle 0): error counts the unmatched angle
-    assert spectral_error(torch.diag(torch.tensor([1.0, 0.0])), torch.diag(torch.tensor([1.0, -1.0]))) == pytest.approx(math.pi / 2)
+    err = spectral_error(torch.diag(torch.tensor([1.0, 0.0])), torch.diag(torch.tensor([1.0, -1.0])))
+    assert err == pytest.approx(math.pi / 2)
     with pytest.raises(ValueError, match="square"):
         spectral_error(torch.zeros(2, 3), phi)

@@ -306,7 +306,8 @@ def test_opcheck_custom_op(shape):
     L = shape[1]
     starts = torch.tensor([0, L], dtype=torch.int32, device=DEVICE)
     sample = (u[0].detach().clone().requires_grad_(True), dt[0].detach().clone().requires_grad_(True),
-              z[0].detach().clone().requires_grad_(True), W, b, torch.view_as_real(Bc.detach()).clone().requires_grad_(True),
+              z[0].detach().clone().requires_grad_(True), W, b,
+              torch.view_as_real(Bc.detach()).clone().requires_grad_(True),
               torch.view_as_real(Cc.detach()).clone().requires_grad_(True), Dk,
               torch.view_as_real(h0.detach()).clone().requires_grad_(True), starts, L, "precise", 16)
     torch.library.opcheck(_scan_fwd, sample)
