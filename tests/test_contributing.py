@@ -14,6 +14,11 @@ from typing import NamedTuple
 import pytest
 import torch
 
+from networks.gsemm import RULES, Learner, dsem, random_patterns, register_rule, rule_from_settings
+from plasticity import Rule, apply
+from plasticity.checks import positive
+from plasticity.rule import check_inputs, outer, resolve_batch
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,9 +52,6 @@ def test_contributing_names_existing_files():
 
 
 # -- walk-through 1a: a rule on one weight -------------------------------------------------------------------
-from plasticity import Rule, apply  # noqa: E402
-from plasticity.checks import positive  # noqa: E402
-from plasticity.rule import check_inputs, outer, resolve_batch  # noqa: E402
 
 
 class NoState(NamedTuple):
@@ -92,8 +94,6 @@ def test_walkthrough_rule_on_one_weight():
 
 
 # -- walk-through 1b: a GSEMM network rule ------------------------------------------------------------------
-from networks.gsemm import (RULES, Learner, dsem, random_patterns, register_rule,  # noqa: E402
-                            rule_from_settings)
 
 
 class Seen(NamedTuple):
