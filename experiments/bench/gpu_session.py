@@ -1,7 +1,8 @@
 """One command for the GPU checks that only a CUDA machine can do, grouped to fit short device calls.
 
-GPU time is scarce (a lent H100 for 30 minutes, at most 10 minutes per command), so every GPU-only check of
-the open AUSSM and wave issues is listed here once, with a time limit, and run by group::
+GPU time is scarce (a lent session has 15 minutes of device time in all, the machine's start included, and at
+most 10 minutes per command), so every GPU-only check of the open AUSSM and wave issues is listed here once,
+with a time limit, and run by group, one group per lent session, in the order aussm, waves, tune::
 
     python -m experiments.bench.gpu_session --list                       # the plan (works anywhere)
     python -m experiments.bench.gpu_session --group aussm --out "$OUT"   # accuracy, speed, the official op
