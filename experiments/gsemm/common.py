@@ -34,6 +34,7 @@ import torch
 
 from networks.gsemm import (MODELS, RULES, chain, cycle, cycles, dsem, from_edges, hadamard_patterns, load_patterns,
                             random_patterns, rule_from_settings)
+from networks.gsemm.learning import PRE_CODES
 from networks.gsemm.patterns import read_array
 from networks.limits import check_steps
 
@@ -90,7 +91,7 @@ class LearnSettings:
     theta: float = setting(0.5, "cosine needed to reuse a committed hidden unit (recruiting)")
     tau_y: float = setting(0.1, "lag of the hidden trace (recruiting)", positive=True)
     beta_z: float = setting(1.0, "inverse temperature of the delayed code (recruiting)", positive=True)
-    pre_code: str = setting("sharp", "presynaptic code of the Φ rule (recruiting)", choices=("sharp", "linear"))
+    pre_code: str = setting("sharp", "presynaptic code of the Φ rule (recruiting)", choices=PRE_CODES)
     hidden_per_item: int = setting(2, "hidden units per item (N_h = hidden_per_item * L)", minimum=1)
     epochs: int = setting(20, "presentations of the whole sequence", minimum=1)
     item_steps: int = setting(60, "steps per presented item", minimum=1)

@@ -59,14 +59,14 @@ import torch
 from torch import Tensor
 
 from plasticity import Contrastive, GSEMMPhi, Multiplicative, gsemm_phi_grad, gsemm_xi_grad
-from plasticity.checks import positive
+from plasticity.checks import known, positive
 from plasticity.energy import authors_rule
 
 from .linalg import xi_m, xi_t
 from .model import GSEMM, State
 
-__all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "RULE_PROTOCOL", "check_rule",
-           "register_rule", "rule_from_settings", "free_recall"]
+__all__ = ["RecruitState", "RecruitingRule", "AuthorsState", "AuthorsRule", "RULES", "RULE_PROTOCOL", "PRE_CODES",
+           "check_rule", "register_rule", "rule_from_settings", "free_recall"]
 
 
 class RecruitState(NamedTuple):
@@ -140,8 +140,7 @@ class RecruitingRule:
     def __post_init__(self):
         for k in ("eta_xi", "eta_phi", "tau_y", "beta_z", "phi_max"):
             positive(k, getattr(self, k))
-        if self.pre_code not in ("sharp", "linear"):
-            raise ValueError(f"pre_code must be 'sharp' or 'linear', got {self.pre_code!r}")
+        known("pre_code", (self.pre_code,), PRE_CODES)
         if not -1.0 <= float(self.theta) <= 1.0:
             raise ValueError(f"theta must be a cosine in [-1, 1], got {self.theta}")
 
@@ -280,6 +279,8 @@ class AuthorsRule:
 RULES = {"recruiting": RecruitingRule, "authors": AuthorsRule}
 
 #: what :class:`~networks.gsemm.learner.Learner` calls on a rule (``reset_transient(state)`` is optional)
+#: the presynaptic codes of :class:`RecruitingRule`'s Φ rule (``pre_code``)
+PRE_CODES = ("sharp", "linear")
 RULE_PROTOCOL = ("name", "input_mode", "init_state", "update", "config")
 
 
