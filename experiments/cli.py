@@ -158,7 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         ctx.abort()
         raise
     try:
-        path = ctx.finish(metrics)
+        with interruptible():
+            path = ctx.finish(metrics)
+    except KeyboardInterrupt as e:                             # stopped while writing: no half-written folder
+        ctx.abort()
+        print("interrupted; no run folder written", file=sys.stderr)
+        return exit_status(e)
     except OSError as e:
         ctx.abort()
         return _fail(f"cannot write the run folder {ctx.out}: {e}")

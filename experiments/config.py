@@ -168,9 +168,10 @@ def validate(cfg) -> None:
         if maximum is not None and isinstance(value, (int, float)) and value > maximum:
             raise ConfigError(f"{f.name}={_short(value)} is above its limit {maximum:g}; a larger run cannot finish "
                               f"or fit here (see `--help` for every setting's bounds)")
-        if maximum is None and isinstance(value, int) and not isinstance(value, bool) and value > COUNT_LIMIT:
-            raise ConfigError(f"{f.name}={_short(value)} is above {COUNT_LIMIT:.0e}, the limit on any count setting "
-                              "(experiments.config.COUNT_LIMIT): a run of that size cannot finish or fit")
+        for item in (value if isinstance(value, (list, tuple)) else [value]):    # list settings item by item
+            if maximum is None and isinstance(item, int) and not isinstance(item, bool) and item > COUNT_LIMIT:
+                raise ConfigError(f"{f.name}={_short(item)} is above {COUNT_LIMIT:.0e}, the limit on any count "
+                                  "setting (experiments.config.COUNT_LIMIT): a run of that size cannot finish or fit")
 
 
 def _short(value) -> str:
@@ -209,7 +210,7 @@ def describe(cfg_cls) -> str:
         bounds += ["> 0"] if f.metadata.get("positive") else []
         if f.metadata.get("maximum") is not None:
             bounds.append(f"<= {f.metadata['maximum']:g}")
-        elif typ is int:
+        elif typ is int or typing.get_args(typ) == (int,):          # int and list[int] settings
             bounds.append(f"<= {COUNT_LIMIT:.0e}")
         extra += f" [{', '.join(bounds)}]" if bounds else ""
         lines.append(f"  {f.name:<14} {tname:<8} default={getattr(defaults, f.name)!r:<12} "

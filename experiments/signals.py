@@ -42,7 +42,13 @@ class Terminated(KeyboardInterrupt):
     """
 
 
+#: set when SIGTERM arrived inside :func:`interruptible` (a library may turn the exception into a plain
+#: KeyboardInterrupt on its way up, e.g. Ray's ``ray.wait``; :func:`interruptible` turns it back)
+_sigterm_seen = threading.Event()
+
+
 def _raise_terminated(signum, frame):
+    _sigterm_seen.set()
     raise Terminated(signum)
 
 
@@ -60,7 +66,33 @@ def interruptible():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _sigterm_seen.clear()
     old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    except KeyboardInterrupt as e:
+        if _sigterm_seen.is_set() and not isinstance(e, Terminated):
+            raise Terminated(signal.SIGTERM) from e
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        _sigterm_seen.clear()
+
+
+@contextmanager
+def keep_sigterm():
+    """Restore this process's SIGTERM handler after the block (for libraries that replace it, e.g. ``ray.init``).
+
+    >>> with interruptible():
+    ...     with keep_sigterm():
+    ...         _ = signal.signal(signal.SIGTERM, signal.SIG_DFL)     # what such a library does
+    ...     signal.getsignal(signal.SIGTERM) is _raise_terminated
+    True
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGTERM)
     try:
         yield
     finally:

@@ -322,10 +322,12 @@ def _run_ray(specs, workers, on_result, cpus_per_run=1.0, gpus_per_run=0.0):
                                   "or use --engine local") from e
     started = False
     if not ray.is_initialized():
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(address=os.environ["RAY_ADDRESS"])
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        from .signals import keep_sigterm
+        with keep_sigterm():                        # ray.init installs its own SIGTERM handler over ours
+            if os.environ.get("RAY_ADDRESS"):
+                ray.init(address=os.environ["RAY_ADDRESS"])
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         started = True
     try:
         task = ray.remote(_ray_task).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)
@@ -446,7 +448,8 @@ def main(args) -> int:
 
 
 def _interrupted(specs, out: Path, keys: list[str], meta: dict, status: int) -> int:
-    """Report a stopped sweep: finished runs kept and tabled as ``ok``, the rest as ``interrupted``."""
+    """Report a stopped sweep: finished runs kept and tabled as ``ok``, failed ones as ``failed`` (the last line of
+    their ``error.txt``), the rest as ``interrupted``."""
     from .context import remove_stale_partials
     from .sweep_report import write_report
     for s in specs:
@@ -457,7 +460,14 @@ def _interrupted(specs, out: Path, keys: list[str], meta: dict, status: int) -> 
             metrics = finished(s)
         except (ConfigError, ValueError, OSError):
             metrics = None
-        rows.append(_record(s, "ok", metrics) if metrics is not None else _record(s, "interrupted"))
+        error = Path(s.out) / "error.txt"                # a run that failed before the stop stays failed
+        if metrics is not None:
+            rows.append(_record(s, "ok", metrics))
+        elif error.is_file():
+            last = (error.read_text().strip().splitlines() or ["failed"])[-1]
+            rows.append(_record(s, "failed", error=last[:300]))
+        else:
+            rows.append(_record(s, "interrupted"))
     done = sum(r["status"] == "ok" for r in rows)
     paths = write_report(out, rows, keys, meta={**meta, "interrupted": True})
     print(f"interrupted: {done} of {len(specs)} runs are finished and kept (report: {paths['markdown']}); "

@@ -52,10 +52,11 @@ class DSEMSettings:
     20.0
     """
 
-    alpha_s: float = setting(1.0, "self (symmetric) interaction strength α_s", minimum=0.0)
-    alpha_c: float = setting(1.0, "cross (sequence) interaction strength α_c (transition ratio √α_s/(α_c β_d))")
+    alpha_s: float = setting(1.0, "self (symmetric) interaction strength α_s", positive=True)
+    alpha_c: float = setting(1.0, "cross (sequence) interaction strength α_c (transition ratio √α_s/(α_c β_d))",
+                             positive=True)
     beta: float = setting(1.0, "softmax inverse temperature β (dsem)", positive=True)
-    beta_d: float = setting(1.0, "delay gain β_d")
+    beta_d: float = setting(1.0, "delay gain β_d", positive=True)
     T_f: float = setting(1.0, "feature time constant", positive=True)
     T_d: float = setting(20.0, "slow-population time constant", positive=True)
 
@@ -69,8 +70,8 @@ class RatioSettings:
     0.5
     """
 
-    r: float = setting(0.5, "transition ratio r = √α_s/(α_c β_d): α_s = β_d = 1, α_c = 1/r", positive=True)
-    beta: float = setting(10.0, "softmax inverse temperature β", positive=True)
+    r: float = setting(0.5, "transition ratio r = √α_s/(α_c β_d) (DSEM: α_s = β_d = 1, α_c = 1/r)", positive=True)
+    beta: float = setting(10.0, "DSEM softmax inverse temperature β", positive=True)
     T_d: float = setting(20.0, "slow-population time constant", positive=True)
     dt: float = setting(0.01, "Euler step", positive=True)
 

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from .scan_op import recurrent_scan
 
-ELMAN_BACKENDS = ("torch", "triton", "auto", "aten")
+ELMAN_BACKENDS = ("auto", "torch", "triton", "aten")
 
 
 class ElmanRNN(nn.Module):

@@ -1,4 +1,5 @@
 """The run-folder code never deletes or replaces what it did not create (issue: reliability, items 1, 4, 10, 12, 16)."""
+import dataclasses
 import json
 import os
 import time
@@ -129,10 +130,18 @@ def test_sweep_cleanup_leaves_live_partials_alone(tmp_path):
     assert remove_stale_partials(tmp_path / "r") == [] and live.exists()
 
 
-def test_arithmetic_errors_from_settings_are_one_line(tmp_path, capsys):
+def test_arithmetic_errors_from_settings_are_one_line(tmp_path, capsys, monkeypatch):
+    """alpha_c=0 (issue 16's reproduction) is now refused by its bound; an ArithmeticError that a setting causes
+    inside an experiment still gives the one-line error (here a stand-in experiment divides by its setting)."""
     assert cli.main(["run", "replay", "--quick", "--set", "alpha_c=0", "--out", str(tmp_path / "o")]) == 2
+    assert "alpha_c=0.0 must be > 0" in _err(capsys)
+    from experiments import registry
+    exp = registry.get("replay")
+    divides = dataclasses.replace(exp, main=lambda cfg, ctx: 1 / (cfg.alpha_s - 1))
+    monkeypatch.setattr(registry, "get", lambda name: divides)
+    assert cli.main(["run", "replay", "--quick", "--set", "alpha_s=1", "--out", str(tmp_path / "o")]) == 2
     err = _err(capsys)
-    assert "ZeroDivisionError" in err and "alpha_c=0" in err and "Traceback" not in err
+    assert "ZeroDivisionError" in err and "alpha_s=1" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".*partial*"))
 
 
@@ -175,9 +184,10 @@ def test_bad_input_matrix(name, tmp_path, capsys):
     (["epochs=1e99"], "epochs=1e+99 is above 1e+09, the limit on any count setting"),
     (["steps=1e99"], "steps=1e+99 is above 1e+09"),
     (["epochs=100000000"], "takes 3e+10 steps, more than the limit of 1e+09"),   # each count allowed, the product not
+    (["N_dsem=16,1000000000000"], "N_dsem=1000000000000 is above 1e+09"),         # list settings item by item
 ])
 def test_work_that_cannot_finish_is_refused_up_front(tmp_path, capsys, sets, msg):
-    name = "replay" if sets[0].startswith("steps") else "learn_sequence"
+    name = {"steps": "replay", "N_dsem": "capacity"}.get(sets[0].split("=")[0], "learn_sequence")
     t0 = time.perf_counter()
     rc = cli.main(["run", name, "--quick", *[a for s in sets for a in ("--set", s)], "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err

@@ -137,3 +137,37 @@ def test_workers_exit_when_the_sweep_is_killed(tmp_path):
     proc.communicate(timeout=TIMEOUT)
     assert _wait_gone(workers) == [], "worker processes outlived a killed sweep"
     assert _partials(out) == [] and (fast / "metrics.json").exists() and not slow.exists()
+
+
+def test_a_stopped_sweep_keeps_failed_runs_failed(tmp_path):
+    """A run that failed before the stop is reported `failed` with its error, not `interrupted`."""
+    out = tmp_path / "sw"
+    proc = _cli("sweep", "escape_time", *LONG, "--set", "max_steps=50000000", "--grid", "r=[-0.5],[0.6]",
+                "--workers", "2", "--out", str(out))
+    bad = out / "runs" / "r=-0.5-seed0"
+    _wait_for(lambda: (bad / "error.txt").exists() and _partials(out), proc, "one failed and one running run")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 143, err
+    rows = {r["run"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert rows["r=-0.5-seed0"]["status"] == "failed" and "ValueError" in rows["r=-0.5-seed0"]["error"]
+    assert rows["r=0.6-seed0"]["status"] == "interrupted" and _partials(out) == []
+
+
+def test_ray_sweep_stopped_by_sigterm(tmp_path):
+    """ray.init replaces the SIGTERM handler; the sweep puts its own back, so Ray sweeps stop like local ones."""
+    pytest.importorskip("ray", reason="the ray engine needs ray (extra `ray`)")
+    out = tmp_path / "sw"
+    proc = _cli("sweep", "escape_time", *LONG, "--grid", "max_steps=100,50000000", "--workers", "2",
+                "--engine", "ray", "--out", str(out))
+    fast = out / "runs" / "max_steps=100-seed0"
+    _wait_for(lambda: (fast / "metrics.json").exists() and _partials(out), proc, "one finished and one running run")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 143, err
+    rows = {r["run"]: r["status"] for r in csv.DictReader((out / "results.csv").open())}
+    assert rows == {fast.name: "ok", "max_steps=50000000-seed0": "interrupted"}
+    deadline = time.monotonic() + 30
+    while _partials(out) and time.monotonic() < deadline:     # ray's killed worker may take a moment to go
+        time.sleep(0.5)
+    assert _partials(out) == []

@@ -133,7 +133,6 @@ def _labels(overlaps):
     return [x for i, x in enumerate(lab) if i == 0 or lab[i - 1] != x]
 
 
-@pytest.mark.slow
 def test_notebook_run_matches_dense():
     """The full 58,333-step split-RK4 float64 run: overlaps within 1e-10, identical decoded sequence."""
     net, st = _notebook(F64)
