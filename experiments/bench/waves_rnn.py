@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as Fn
 
 from networks.waves.scan_op import recurrent_scan
-from networks.waves.scan_reference import scan_reference
+from networks.waves.scan_reference import example_weight, scan_reference
 
 from .timing import peak_extra_mib, time_ms
 
@@ -48,12 +48,7 @@ def eager_conv(z, h0, u):
 def bench_case(name, structure, act, B, L, H, c, reps: dict, impls, seed=0):
     dev = "cuda"
     g = torch.Generator().manual_seed(seed)
-    if structure == "ring":
-        w = torch.zeros(c, c, 3, dtype=torch.float64)
-        w[torch.arange(c), torch.arange(c), 2] = 1.0
-        w += torch.randn(c, c, 3, generator=g, dtype=torch.float64) * 0.02
-    else:
-        w = torch.randn(H, H, generator=g, dtype=torch.float64) * 0.9 / H ** 0.5
+    w = example_weight(structure, H, c, g)
     z = (torch.randn(B, L, H, generator=g, dtype=torch.float64) * 0.1).to(dev)
     h0 = torch.zeros(B, H, dtype=torch.float64, device=dev)
     gh = torch.randn(B, L, H, generator=g, dtype=torch.float64).to(dev)

@@ -304,7 +304,7 @@ class Learner:
         self.steps += 1
 
     def _apply(self, dxi: Tensor, dphi: Tensor) -> None:
-        if not (bool(torch.isfinite(dxi).all()) and bool(torch.isfinite(dphi).all())):
+        if not bool(torch.isfinite(dxi).all() & torch.isfinite(dphi).all()):        # one device sync per step
             raise ValueError(
                 f"step {self.steps}: the rule produced a non-finite update (ΔΞ or ΔΦ is NaN/inf); it was not applied, "
                 f"the learner holds its last finite state (saveable). Lower the learning rates or check the model")

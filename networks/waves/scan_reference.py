@@ -158,3 +158,18 @@ def weight_grad(grad_z: Tensor, hs: Tensor, h0: Tensor, weight: Tensor, structur
     pr = prev.reshape(B * L, c, -1)
     taps = [torch.einsum("xon,xcn->oc", dr, torch.roll(pr, shifts=-(k - 1), dims=-1)) for k in range(3)]
     return torch.stack(taps, dim=-1)
+
+
+def example_weight(structure: str, H: int, c: int, generator: torch.Generator) -> Tensor:
+    """A float64 test/benchmark weight: for ``"ring"`` a ``(c, c, 3)`` shift kernel (``u[i, i, 2] = 1``, so
+    h[i] ← h[i + 1] within each channel) plus N(0, 0.02²) noise; else a dense ``(H, H)`` matrix with entries
+    N(0, 0.81/H), spectral radius about 0.9.
+
+    >>> example_weight("ring", 32, 4, torch.Generator().manual_seed(0)).shape
+    torch.Size([4, 4, 3])
+    """
+    if structure == "ring":
+        w = torch.zeros(c, c, 3, dtype=torch.float64)
+        w[torch.arange(c), torch.arange(c), 2] = 1.0
+        return w + torch.randn(c, c, 3, generator=generator, dtype=torch.float64) * 0.02
+    return torch.randn(H, H, generator=generator, dtype=torch.float64) * 0.9 / H ** 0.5

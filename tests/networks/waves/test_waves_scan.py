@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from networks.waves import ElmanRNN, WaveRNN, irnn, recurrent_scan, resolve_backend, scan_reference
-from networks.waves.scan_reference import scan_backward_reference, weight_grad
+from networks.waves.scan_reference import example_weight, scan_backward_reference, weight_grad
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = [("dense", "tanh"), ("dense", "relu"), ("ring", "tanh"), ("ring", "relu")]
@@ -154,12 +154,7 @@ def test_triton_kernel_on_cuda_matches_oracle(structure, act, B, L, H, c):
     fixed bound would test float32, not the kernel."""
     pytest.importorskip("triton")
     g = torch.Generator().manual_seed(0)
-    if structure == "ring":
-        w = torch.zeros(c, c, 3, dtype=torch.float64)
-        w[torch.arange(c), torch.arange(c), 2] = 1.0
-        w += torch.randn(c, c, 3, generator=g, dtype=torch.float64) * 0.02
-    else:
-        w = torch.randn(H, H, generator=g, dtype=torch.float64) * 0.9 / H ** 0.5
+    w = example_weight(structure, H, c, g)
     z = torch.randn(B, L, H, generator=g, dtype=torch.float64) * 0.1
     h0 = torch.randn(B, H, generator=g, dtype=torch.float64) * 0.1
     gh = torch.randn(B, L, H, generator=g, dtype=torch.float64)
